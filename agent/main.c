@@ -1,0 +1,225 @@
+/*
+ * main.c - sysvault's entry point: global options, the command table,
+ * dispatch.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "sv_buf.h"
+#include "sv_log.h"
+#include "sv_path.h"
+#include "sv_env.h"
+
+sv_agent g_agent;
+
+const sv_cmd_def sv_commands[] = {
+	{ "help", cmd_help, "Show help for sysvault or one command",
+	  "usage: sysvault help [<command>]\n"
+	  "\n"
+	  "Without a command, lists every command; with one, prints its help\n"
+	  "(the same as 'sysvault <command> --help').\n" },
+	{ "version", cmd_version, "Show the version and the libraries built in",
+	  "usage: sysvault version [--json]\n"
+	  "\n"
+	  "Prints sysvault's version, the platform it was built for and the\n"
+	  "versions of the libraries linked into it.\n" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static const char global_usage[] =
+	"usage: sysvault [--json] [--verbose] [--log-file <file>]\n"
+	"                [--state-dir <dir>] <command> [<args>]\n";
+
+const sv_cmd_def *sv_cmd_find(const char *name)
+{
+	const sv_cmd_def *c;
+
+	for (c = sv_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int sv_cmd_usage_error(const sv_cmd_def *cmd, const char *fmt, ...)
+{
+	const char *nl;
+	va_list ap;
+
+	fputs("sysvault: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cmd) {
+		nl = strchr(cmd->usage, '\n');
+		fprintf(stderr, "%.*s\n", nl ? (int)(nl - cmd->usage) : (int)strlen(cmd->usage),
+			cmd->usage);
+		fprintf(stderr, "Try 'sysvault %s --help'.\n", cmd->name);
+	} else {
+		fputs(global_usage, stderr);
+		fputs("Try 'sysvault --help'.\n", stderr);
+	}
+	return SV_EXIT_USAGE;
+}
+
+int sv_cmd_fail(void)
+{
+	char *msg = sv_strdup(sv_error_msg());
+	int code = sv_error_code();
+
+	if (msg) {
+		sv_redact(msg);
+		fprintf(stderr, "sysvault: %s\n", msg[0] ? msg : sv_err_str(code));
+		free(msg);
+	}
+	if (code == SV_ECANCELLED)
+		return SV_EXIT_CANCELLED;
+	if (code == SV_EUSAGE)
+		return SV_EXIT_USAGE;
+	return SV_EXIT_FAILURE;
+}
+
+void sv_cmd_print_help(FILE *f, const sv_cmd_def *cmd)
+{
+	fputs(cmd->usage, f);
+	fputs("\nGlobal options: --json, --verbose, --log-file <file>, "
+	      "--state-dir <dir>\n", f);
+}
+
+int sv_cmd_wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return 0;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	}
+	return 0;
+}
+
+void sv_print_command_list(FILE *f)
+{
+	const sv_cmd_def *c;
+
+	fputs(global_usage, f);
+	fputs("\nsysvault protects the system state of Windows Server machines:\n"
+	      "it drives Windows Server Backup onto a private staging volume,\n"
+	      "then deduplicates, compresses, encrypts and uploads the result\n"
+	      "into a vault (local disk, Azure Blob Storage, S3).\n\n"
+	      "Commands:\n", f);
+	for (c = sv_commands; c->name; c++)
+		fprintf(f, "  %-20s %s\n", c->name, c->summary);
+	fputs("\nGlobal options:\n"
+	      "  --json               print data as JSON on stdout\n"
+	      "  --verbose, -v        more detail on stderr (repeat for debug)\n"
+	      "  --log-file <file>    also write a detailed log to <file>\n"
+	      "  --state-dir <dir>    state directory (default: $SYSVAULT_HOME,\n"
+	      "                       else %ProgramData%\\sysvault on Windows,\n"
+	      "                       /var/lib/sysvault elsewhere)\n"
+	      "\nExit codes: 0 ok, 1 warnings, 2 failure, 3 usage error, 4 cancelled.\n"
+	      "Run 'sysvault <command> --help' for a command's options.\n", f);
+}
+
+/* Takes the global options out of argv wherever they stand before "--".
+ * Returns the new argc, or -1 after printing a usage error. */
+static int take_global_options(int argc, char **argv)
+{
+	int i, n = 1;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			while (i < argc)
+				argv[n++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "--json")) {
+			g_agent.json = 1;
+		} else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+			g_agent.verbose++;
+		} else if (!strcmp(a, "--log-file") || !strcmp(a, "--state-dir")) {
+			if (i + 1 >= argc) {
+				sv_cmd_usage_error(NULL, "option '%s' needs a value", a);
+				return -1;
+			}
+			if (a[2] == 'l')
+				g_agent.log_file = argv[++i];
+			else
+				g_agent.state_dir = argv[++i];
+		} else if (!strncmp(a, "--log-file=", 11)) {
+			g_agent.log_file = a + 11;
+		} else if (!strncmp(a, "--state-dir=", 12)) {
+			g_agent.state_dir = a + 12;
+		} else {
+			argv[n++] = argv[i];
+		}
+	}
+	argv[n] = NULL;
+	return n;
+}
+
+/* Finds the command named by argv[1] (or argv[1] argv[2]); *words is how
+ * many words its name took. */
+static const sv_cmd_def *lookup(int argc, char **argv, int *words)
+{
+	const sv_cmd_def *c;
+	char two[128];
+
+	if (argc >= 3 && snprintf(two, sizeof(two), "%s %s", argv[1], argv[2]) <
+			 (int)sizeof(two) && (c = sv_cmd_find(two)) != NULL) {
+		*words = 2;
+		return c;
+	}
+	*words = 1;
+	return sv_cmd_find(argv[1]);
+}
+
+static int setup_logging(void)
+{
+	sv_log_set_level(g_agent.verbose >= 2 ? SV_LOG_DEBUG :
+			 g_agent.verbose == 1 ? SV_LOG_INFO : SV_LOG_WARN);
+	if (g_agent.log_file && sv_log_open_file(g_agent.log_file) < 0)
+		return sv_cmd_fail();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const sv_cmd_def *cmd;
+	int words, rc;
+
+	argc = sv_env_utf8_args(argc, &argv);
+	argc = take_global_options(argc, argv);
+	if (argc < 0)
+		return SV_EXIT_USAGE;
+	if (argc < 2) {
+		sv_print_command_list(stderr);
+		return SV_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		sv_print_command_list(stdout);
+		return SV_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(1, argv);
+	if (argv[1][0] == '-')
+		return sv_cmd_usage_error(NULL, "unknown option '%s'", argv[1]);
+	cmd = lookup(argc, argv, &words);
+	if (!cmd)
+		return sv_cmd_usage_error(NULL, "unknown command '%s'", argv[1]);
+	rc = setup_logging();
+	if (rc)
+		return rc;
+	if (sv_cmd_wants_help(argc - words, argv + words)) {
+		sv_cmd_print_help(stdout, cmd);
+		return SV_EXIT_OK;
+	}
+	rc = cmd->fn(argc - words, argv + words);
+	sv_log_close();
+	return rc;
+}
