@@ -66,5 +66,11 @@ const char *sv_agent_state_dir(void);
 
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_vault_init(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_points(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_vault_check(int argc, char **argv);
+int cmd_vault_sync(int argc, char **argv);
 
 #endif

@@ -25,6 +25,47 @@ const sv_cmd_def sv_commands[] = {
 	  "\n"
 	  "Prints sysvault's version, the platform it was built for and the\n"
 	  "versions of the libraries linked into it.\n" },
+	{ "vault init", cmd_vault_init, "Create a new vault",
+	  "usage: sysvault vault init --vault <dir> [--passphrase-file <file>]\n"
+	  "\n"
+	  "Creates an empty vault. The passphrase (at least 16 characters,\n"
+	  "printable ASCII) comes from --passphrase-file (first line),\n"
+	  "$SYSVAULT_PASSPHRASE, or is asked twice on the terminal. Refuses to\n"
+	  "touch a directory that already holds a vault.\n" },
+	{ "backup", cmd_backup, "Store a tree as a new recovery point",
+	  "usage: sysvault backup --source-dir <dir> [--vault <dir>]\n"
+	  "                       [--passphrase-file <file>] [--machine <name>]\n"
+	  "                       [--threads <n>]\n"
+	  "\n"
+	  "Deduplicates, compresses, encrypts and stores every file under\n"
+	  "<dir> as one recovery point for this machine (or --machine). Prints\n"
+	  "a summary; progress on a terminal, or JSON lines on stderr with\n"
+	  "--json.\n" },
+	{ "points", cmd_points, "List the recovery points in the vault",
+	  "usage: sysvault points [--vault <dir>] [--passphrase-file <file>]\n"
+	  "                       [--machine <name>] [--json]\n" },
+	{ "restore", cmd_restore, "Restore a recovery point into a directory",
+	  "usage: sysvault restore --point <id>|latest --to <dir> [--overwrite]\n"
+	  "                        [--vault <dir>] [--passphrase-file <file>]\n"
+	  "                        [--machine <name>] [--threads <n>]\n"
+	  "\n"
+	  "Writes every file of the point under <dir>. Every chunk and every\n"
+	  "file's SHA-256 is verified before the file takes its name; existing\n"
+	  "files are refused unless --overwrite. <id> is 'latest' or at least 8\n"
+	  "hex digits of an id from 'sysvault points'.\n" },
+	{ "vault check", cmd_vault_check, "Verify the vault's structure and data",
+	  "usage: sysvault vault check [--read-data[=<percent>]] [--vault <dir>]\n"
+	  "                            [--passphrase-file <file>] [--json]\n"
+	  "\n"
+	  "Checks that every index and point opens and every chunk a point needs\n"
+	  "is stored. --read-data also reads and decrypts every pack (or the\n"
+	  "given percentage of them) and names each damaged one. Exit code 2 when\n"
+	  "a problem is found.\n" },
+	{ "vault sync", cmd_vault_sync, "Rebuild the local cache from the vault",
+	  "usage: sysvault vault sync [--vault <dir>] [--passphrase-file <file>]\n"
+	  "\n"
+	  "Empties the local cache and rebuilds it from the vault's index, point\n"
+	  "and pack objects alone.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -138,7 +138,7 @@ int sv_err_from_errno(int e)
 	case ENOENT: case ENOTDIR: return SV_ENOTFOUND;
 	case EEXIST: return SV_EEXISTS;
 	case EACCES: case EPERM: case EROFS: return SV_EACCESS;
-	case ENOSPC: return SV_ENOSPC;
+	case ENOSPC: case EFBIG: return SV_ENOSPC;
 #ifdef EDQUOT
 	case EDQUOT: return SV_ENOSPC;
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sv_buf.h"
@@ -189,12 +190,21 @@ int sv_fs_sync_dir(const char *dir)
 	return 0;
 }
 
+/* A name unique to this process and thread: the pid, the address of a
+ * thread-local (different in every live thread), a per-thread counter and
+ * the clock. A collision is still harmless: the exclusive create fails and
+ * the caller reports it. */
 static char *temp_name(const char *path)
 {
 	static _Thread_local unsigned counter;
-	unsigned r = (unsigned)getpid() * 2654435761u ^ ++counter * 40503u;
+	struct timespec ts;
+	uint64_t x;
 
-	return sv_aprintf("%s.tmp-%08x%04x", path, r, counter & 0xffff);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	x = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull ^
+	    (uint64_t)(uintptr_t)&counter * 0xC2B2AE3D27D4EB4Full ^
+	    (uint64_t)ts.tv_nsec ^ ((uint64_t)++counter << 40);
+	return sv_aprintf("%s.tmp-%016llx", path, (unsigned long long)x);
 }
 
 /* Writes data to a fresh temp file next to path; *tmp_out owned by caller. */

@@ -39,6 +39,8 @@ typedef struct sv_proc_opts {
 	sv_proc_stop_cb should_stop;
 	sv_proc_on_stop_cb on_stop;
 	void *ud;
+	int hard_kill;               /* stop with SIGKILL at once, no on_stop
+					(Windows always ends the job object) */
 } sv_proc_opts;
 
 typedef struct sv_proc_result {

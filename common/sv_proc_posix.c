@@ -195,6 +195,11 @@ static void stop_child(run_state *st, pid_t pid, int *fds, int *status)
 {
 	uint64_t until;
 
+	if (st->opts->hard_kill) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, status, 0);
+		return;
+	}
 	if (st->opts->on_stop)
 		st->opts->on_stop(st->opts->ud);
 	kill(-pid, SIGTERM);

@@ -1,0 +1,232 @@
+/*
+ * agent.c - option parsing, passphrase, vault opening and progress output
+ * shared by the commands.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "sv_buf.h"
+#include "sv_env.h"
+#include "sv_fs.h"
+#include "sv_json.h"
+#include "sv_log.h"
+#include "sv_path.h"
+#include "sv_time.h"
+
+void sv_getopt_reset(void)
+{
+	optind = 0;
+}
+
+int sv_getopt(int argc, char **argv, const struct option *lo,
+	      const sv_cmd_def *cmd)
+{
+	int c;
+
+	opterr = 0;
+	c = getopt_long(argc, argv, ":", lo, NULL);
+	if (c == '?') {
+		sv_cmd_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		return '?';
+	}
+	if (c == ':') {
+		sv_cmd_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		return '?';
+	}
+	return c;
+}
+
+static int read_pass_file(char **out, const char *file)
+{
+	char *text = NULL;
+	size_t len, n;
+	int rc = sv_fs_read_all(&text, &len, file, 64 * 1024);
+
+	if (rc < 0) {
+		sv_error_prefix("cannot read the passphrase file");
+		return rc;
+	}
+	n = strcspn(text, "\r\n");
+	text[n] = '\0';
+	*out = text;
+	return 0;
+}
+
+static int prompt(char **out, int confirm)
+{
+	char a[VAULT_PASSPHRASE_MAX + 2], b[VAULT_PASSPHRASE_MAX + 2];
+	int rc;
+
+	rc = sv_env_read_secret("Vault passphrase: ", a, sizeof(a));
+	if (rc == SV_ENOTSUPPORTED)
+		return sv_error_set(SV_EUSAGE,
+				    "no passphrase: pass --passphrase-file <file> or set SYSVAULT_PASSPHRASE");
+	if (rc == 0 && confirm) {
+		rc = sv_env_read_secret("Repeat the passphrase: ", b, sizeof(b));
+		if (rc == 0 && strcmp(a, b) != 0)
+			rc = sv_error_set(SV_EUSAGE, "the two passphrases differ: nothing was changed");
+	}
+	if (rc == 0 && !(*out = sv_strdup(a)))
+		rc = SV_ENOMEM;
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	return rc;
+}
+
+int sv_agent_passphrase(char **out, const char *file, int confirm)
+{
+	char *env;
+	int rc;
+
+	*out = NULL;
+	if (file)
+		rc = read_pass_file(out, file);
+	else if ((env = sv_env_get("SYSVAULT_PASSPHRASE")) != NULL) {
+		*out = env;
+		rc = 0;
+	} else {
+		rc = prompt(out, confirm);
+	}
+	if (rc == 0)
+		sv_log_add_secret(*out);
+	return rc;
+}
+
+int sv_agent_vault_url(const char **out, const char *opt)
+{
+	static char *from_config;
+	json_t *cfg = NULL;
+	const char *url = NULL;
+	char *path;
+	int rc;
+
+	*out = opt;
+	if (opt)
+		return 0;
+	if (from_config) {
+		*out = from_config;
+		return 0;
+	}
+	path = sv_path_join(sv_agent_state_dir(), "config.json");
+	if (!path)
+		return SV_ENOMEM;
+	rc = sv_json_load_file(&cfg, path, 1 << 20);
+	if (rc == 0 && sv_json_str_opt(cfg, "vault", NULL, &url) == 0 && url)
+		from_config = sv_strdup(url);
+	json_decref(cfg);
+	if (from_config) {
+		*out = from_config;
+		rc = 0;
+	} else if (rc == SV_ENOTFOUND || rc == 0) {
+		rc = sv_error_set(SV_EUSAGE,
+				  "no vault given: pass --vault <dir> (or set \"vault\" in %s)",
+				  path);
+	}
+	free(path);
+	return rc;
+}
+
+int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file)
+{
+	const char *url;
+	char *pass = NULL, *cache = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = sv_agent_vault_url(&url, url_opt);
+	if (rc == 0)
+		rc = sv_agent_passphrase(&pass, pass_file, 0);
+	if (rc == 0 && !(cache = sv_path_join(sv_agent_state_dir(), "cache")))
+		rc = SV_ENOMEM;
+	if (rc == 0)
+		rc = sv_fs_mkdir_p(sv_agent_state_dir(), 1);
+	if (rc == 0)
+		rc = vault_open(out, url, pass, cache);
+	if (pass)
+		memset(pass, 0, strlen(pass));
+	free(pass);
+	free(cache);
+	return rc;
+}
+
+/* ---- progress ---- */
+
+static struct {
+	uint64_t start_ms;
+	uint64_t last_ms;
+	int on_tty;
+	int drawn;
+} g_prog;
+
+static void progress_tty(const vault_progress *p, double secs)
+{
+	char done[32], total[32];
+	double rate = secs > 0 ? (double)p->bytes_done / secs : 0;
+	double eta = rate > 0 && p->bytes_total > p->bytes_done
+			     ? (double)(p->bytes_total - p->bytes_done) / rate : 0;
+	double dedup = p->bytes_done ? 100.0 * (1.0 - (double)p->bytes_new /
+						(double)p->bytes_done) : 0;
+
+	sv_format_size(done, sizeof(done), p->bytes_done);
+	sv_format_size(total, sizeof(total), p->bytes_total);
+	fprintf(stderr, "\r%s: %s / %s  %.1f MiB/s  ETA %02d:%02d  dedup %.0f%%   ",
+		p->phase, done, total, rate / 1048576.0, (int)(eta / 60),
+		(int)eta % 60, dedup);
+	g_prog.drawn = 1;
+}
+
+static void progress_json(const vault_progress *p, double secs)
+{
+	json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "phase", p->phase,
+			      "files_done", (json_int_t)p->files_done,
+			      "files_total", (json_int_t)p->files_total,
+			      "bytes_done", (json_int_t)p->bytes_done,
+			      "bytes_total", (json_int_t)p->bytes_total,
+			      "bytes_new", (json_int_t)p->bytes_new,
+			      "bytes_stored", (json_int_t)p->bytes_stored,
+			      "elapsed", secs);
+	char *s = o ? sv_json_dump(o, 0) : NULL;
+
+	if (s)
+		fprintf(stderr, "%s\n", s);
+	free(s);
+	json_decref(o);
+}
+
+void sv_agent_progress(void *ud, const vault_progress *p)
+{
+	uint64_t now = sv_time_mono_ms();
+
+	(void)ud;
+	if (!g_prog.start_ms) {
+		g_prog.start_ms = now;
+		g_prog.on_tty = sv_env_isatty(stderr);
+	}
+	if (g_prog.on_tty) {
+		progress_tty(p, (double)(now - g_prog.start_ms) / 1000.0);
+	} else if (g_agent.json && now - g_prog.last_ms >= 1000) {
+		g_prog.last_ms = now;
+		progress_json(p, (double)(now - g_prog.start_ms) / 1000.0);
+	}
+}
+
+void sv_agent_progress_done(void)
+{
+	if (g_prog.drawn)
+		fputc('\n', stderr);
+	g_prog.drawn = 0;
+}
+
+int sv_agent_print_json(json_t *v)
+{
+	char *s = v ? sv_json_dump(v, 1) : NULL;
+
+	json_decref(v);
+	if (!s)
+		return sv_cmd_fail();
+	printf("%s\n", s);
+	free(s);
+	return SV_EXIT_OK;
+}

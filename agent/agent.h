@@ -1,0 +1,46 @@
+/*
+ * agent.h - what the commands share beyond the command table: option
+ * parsing, the passphrase, opening the vault, progress output.
+ */
+#ifndef SV_AGENT_H
+#define SV_AGENT_H
+
+#include <getopt.h>
+
+#include "cmd.h"
+#include "vault.h"
+
+/*
+ * getopt_long over a command's arguments with sysvault's one-line errors:
+ * returns the option's val, -1 at the end, or '?' after printing the usage
+ * error (the command then returns SV_EXIT_USAGE). Positional arguments are
+ * left in argv[optind..].
+ */
+int sv_getopt(int argc, char **argv, const struct option *lo,
+	      const sv_cmd_def *cmd);
+/* Resets the parser before a new argv is parsed. */
+void sv_getopt_reset(void);
+
+/* Reads the passphrase: from file (its first line), else
+ * $SYSVAULT_PASSPHRASE, else a no-echo prompt on the terminal (asked twice
+ * when confirm). Registers it as a secret for redaction. Caller frees. */
+int sv_agent_passphrase(char **out, const char *file, int confirm);
+
+/* The vault URL: the option, else "vault" in <state>/config.json. */
+int sv_agent_vault_url(const char **out, const char *opt);
+
+/* Opens the vault (url from sv_agent_vault_url) with the passphrase and
+ * the cache in <state>/cache. */
+int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file);
+
+/* A progress callback for vault operations: a bar on a TTY, one JSON line
+ * per second on stderr with --json, nothing otherwise. ud: NULL. */
+void sv_agent_progress(void *ud, const vault_progress *p);
+/* Ends the progress line on a TTY. */
+void sv_agent_progress_done(void);
+
+/* Prints a JSON value on stdout (pretty) and frees it; SV_EXIT_OK or the
+ * failure exit code when v is NULL. */
+int sv_agent_print_json(json_t *v);
+
+#endif

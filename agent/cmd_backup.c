@@ -1,0 +1,102 @@
+/*
+ * cmd_backup.c - sysvault backup --source-dir <dir>
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "sv_buf.h"
+#include "sv_platform.h"
+
+static void print_summary(const vault_backup_result *r)
+{
+	char read[32], added[32], stored[32];
+	double secs = (double)r->elapsed_ms / 1000.0;
+	double dedup = r->bytes_read ? 100.0 * (1.0 - (double)r->bytes_new /
+						(double)r->bytes_read) : 0;
+	double comp = r->bytes_new ? 100.0 * (1.0 - (double)r->bytes_stored /
+					      (double)r->bytes_new) : 0;
+
+	sv_format_size(read, sizeof(read), r->bytes_read);
+	sv_format_size(added, sizeof(added), r->bytes_new);
+	sv_format_size(stored, sizeof(stored), r->bytes_stored);
+	printf("recovery point %s\n", r->point_id);
+	printf("  files            %llu\n", (unsigned long long)r->files);
+	printf("  bytes read       %s\n", read);
+	printf("  new data         %s (dedup %.1f%%)\n", added, dedup);
+	printf("  stored           %s (compression %.1f%%)\n", stored, comp);
+	printf("  duration         %.1f s (%.1f MiB/s)\n", secs,
+	       secs > 0 ? (double)r->bytes_read / 1048576.0 / secs : 0);
+}
+
+static json_t *summary_json(const vault_backup_result *r)
+{
+	return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}",
+			 "point", r->point_id, "files", (json_int_t)r->files,
+			 "bytes_read", (json_int_t)r->bytes_read,
+			 "bytes_zero", (json_int_t)r->bytes_zero,
+			 "bytes_new", (json_int_t)r->bytes_new,
+			 "bytes_stored", (json_int_t)r->bytes_stored,
+			 "chunks", (json_int_t)r->chunks,
+			 "chunks_new", (json_int_t)r->chunks_new,
+			 "packs_reused", (json_int_t)r->packs_reused,
+			 "seconds", (double)r->elapsed_ms / 1000.0);
+}
+
+int cmd_backup(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "source-dir", required_argument, NULL, 's' },
+		{ "vault", required_argument, NULL, 'v' },
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "machine", required_argument, NULL, 'm' },
+		{ "threads", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const sv_cmd_def *cmd = sv_cmd_find("backup");
+	const char *url = NULL, *pass_file = NULL;
+	char machine[256] = "", fqdn[256] = "";
+	vault_backup_opts o;
+	vault_backup_result r;
+	vault *v = NULL;
+	uint64_t threads = 0;
+	int c, rc;
+
+	memset(&o, 0, sizeof(o));
+	while ((c = sv_getopt(argc, argv, lo, cmd)) != -1) {
+		switch (c) {
+		case 's': o.source_dir = optarg; break;
+		case 'v': url = optarg; break;
+		case 'p': pass_file = optarg; break;
+		case 'm': sv_strlcpy(machine, optarg, sizeof(machine)); break;
+		case 't':
+			if (sv_parse_u64(&threads, optarg) < 0 || threads < 1 || threads > 64)
+				return sv_cmd_usage_error(cmd, "--threads takes a number from 1 to 64");
+			break;
+		default: return SV_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!o.source_dir)
+		return sv_cmd_usage_error(cmd, "--source-dir <dir> is required (the wbadmin-driven backup is not available yet)");
+	if (!machine[0] && sv_machine_name(machine, sizeof(machine)) < 0)
+		sv_strlcpy(machine, "unknown", sizeof(machine));
+	if (sv_machine_fqdn(fqdn, sizeof(fqdn)) < 0)
+		sv_strlcpy(fqdn, machine, sizeof(fqdn));
+	o.machine = machine;
+	o.fqdn = fqdn;
+	o.threads = (int)threads;
+	o.progress = sv_agent_progress;
+	rc = sv_agent_open_vault(&v, url, pass_file);
+	if (rc == 0)
+		rc = vault_backup(v, &o, &r);
+	sv_agent_progress_done();
+	vault_close(v);
+	if (rc < 0)
+		return sv_cmd_fail();
+	if (g_agent.json)
+		return sv_agent_print_json(summary_json(&r));
+	print_summary(&r);
+	return SV_EXIT_OK;
+}

@@ -1,0 +1,61 @@
+/*
+ * cmd_vault_init.c - sysvault vault init --vault <dir>
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "sv_buf.h"
+#include "sv_env.h"
+
+/* Test suites set SYSVAULT_SCRYPT_N (a power of two >= 1024) to make the
+ * key derivation cheap; nothing else should. */
+static uint64_t scrypt_n_override(void)
+{
+	char *env = sv_env_get("SYSVAULT_SCRYPT_N");
+	uint64_t n = 0;
+
+	if (env && sv_parse_u64(&n, env) < 0)
+		n = 0;
+	free(env);
+	return n;
+}
+
+int cmd_vault_init(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "vault", required_argument, NULL, 'v' },
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const sv_cmd_def *cmd = sv_cmd_find("vault init");
+	const char *url_opt = NULL, *pass_file = NULL, *url;
+	vault_init_opts o;
+	char id[65], *pass = NULL;
+	int c, rc;
+
+	while ((c = sv_getopt(argc, argv, lo, cmd)) != -1) {
+		if (c == '?')
+			return SV_EXIT_USAGE;
+		if (c == 'v')
+			url_opt = optarg;
+		else
+			pass_file = optarg;
+	}
+	if (optind < argc)
+		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	memset(&o, 0, sizeof(o));
+	o.scrypt_n = scrypt_n_override();
+	if ((rc = sv_agent_vault_url(&url, url_opt)) < 0 ||
+	    (rc = sv_agent_passphrase(&pass, pass_file, 1)) < 0 ||
+	    (rc = vault_init(url, pass, &o, id)) < 0) {
+		free(pass);
+		return sv_cmd_fail();
+	}
+	free(pass);
+	if (g_agent.json)
+		return sv_agent_print_json(json_pack("{s:s,s:s}", "vault", url, "id", id));
+	printf("created vault %s at %s\n", id, url);
+	printf("Keep the passphrase safe: without it nothing in this vault can be restored.\n");
+	return SV_EXIT_OK;
+}

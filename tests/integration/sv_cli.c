@@ -1,0 +1,79 @@
+/*
+ * sv_cli.c - running the sysvault binary from integration tests.
+ */
+#include "sv_test.h"
+#include "sv_cli.h"
+#include "sv_proc.h"
+#include "sv_time.h"
+
+const char *cli_env[16];
+
+static int collect(void *ud, int stream, const char *line, size_t len)
+{
+	cli_run *r = ud;
+	sv_buf *b = stream == SV_PROC_STDOUT ? &r->out : &r->err;
+
+	sv_buf_add(b, line, len);
+	sv_buf_addc(b, '\n');
+	return 0;
+}
+
+static char *sysvault_exe(void)
+{
+	const char *env = getenv("SYSVAULT_EXE");
+
+	return env ? sv_strdup(env) : sv_test_bin("../../agent/sysvault");
+}
+
+static int past_deadline(void *ud)
+{
+	cli_run *r = ud;
+
+	return r->kill_at && sv_time_mono_ms() >= r->kill_at;
+}
+
+static void run(cli_run *r, const char *const *args, unsigned kill_after_ms)
+{
+	const char *argv[40];
+	char *exe = sysvault_exe();
+	sv_proc_opts o;
+	sv_proc_result res;
+	int i;
+
+	argv[0] = exe;
+	for (i = 0; args[i] && i < 38; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	memset(&o, 0, sizeof(o));
+	o.argv = argv;
+	o.env_set = cli_env;
+	o.timeout_ms = 600000;
+	o.on_line = collect;
+	o.should_stop = past_deadline;
+	o.hard_kill = 1;
+	o.ud = r;
+	r->kill_at = kill_after_ms ? sv_time_mono_ms() + kill_after_ms : 0;
+	sv_buf_init(&r->out, 16 << 20);
+	sv_buf_init(&r->err, 16 << 20);
+	sv_buf_adds(&r->out, "");
+	sv_buf_adds(&r->err, "");
+	sv_proc_run(&res, &o);
+	r->code = res.exited ? res.exit_code : -1;
+	free(exe);
+}
+
+void cli(cli_run *r, const char *const *args)
+{
+	run(r, args, 0);
+}
+
+void cli_killed(cli_run *r, const char *const *args, unsigned kill_after_ms)
+{
+	run(r, args, kill_after_ms);
+}
+
+void cli_done(cli_run *r)
+{
+	sv_buf_release(&r->out);
+	sv_buf_release(&r->err);
+}

@@ -1,0 +1,30 @@
+/*
+ * sv_cli.h - running the sysvault binary from integration tests.
+ */
+#ifndef SV_CLI_H
+#define SV_CLI_H
+
+#include <stdint.h>
+
+#include "sv_buf.h"
+
+typedef struct cli_run {
+	sv_buf out;
+	sv_buf err;
+	int code;       /* exit code; -1 when killed */
+	uint64_t kill_at;   /* internal: monotonic ms of the kill, 0 none */
+} cli_run;
+
+/* Environment entries ("NAME=value") added to every run; NULL-terminated,
+ * at most 15. */
+extern const char *cli_env[16];
+
+/* Runs sysvault with args (NULL-terminated); fills r (release with
+ * cli_done). */
+void cli(cli_run *r, const char *const *args);
+/* As cli(), but kills the process (SIGKILL / job termination) after
+ * kill_after_ms; r->code is -1 when it was killed. */
+void cli_killed(cli_run *r, const char *const *args, unsigned kill_after_ms);
+void cli_done(cli_run *r);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * backend.c - choosing a backend by URL, and object names.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vault_int.h"
+
+int vault__backend_open(vault_backend **out, const char *url, int create)
+{
+	*out = NULL;
+	if (!url || !url[0])
+		return sv_error_set(SV_EINVAL, "no vault given: pass --vault <dir>");
+	if (sv_str_startswith(url, "file://"))
+		return vault__backend_local_open(out, url + 7, create);
+	if (strstr(url, "://"))
+		return sv_error_set(SV_EINVAL,
+				    "vault '%s': unsupported scheme (use a directory path)",
+				    url);
+	return vault__backend_local_open(out, url, create);
+}
+
+void vault__backend_close(vault_backend *b)
+{
+	if (b)
+		b->ops->close(b);
+}
+
+void vault__name_pack(char *dst, const uint8_t id[VAULT_ID_LEN])
+{
+	char hex[VAULT_HEX_ID_LEN + 1];
+
+	sv_hex_encode(hex, id, VAULT_ID_LEN);
+	snprintf(dst, VAULT_NAME_MAX, "data/%.2s/%s", hex, hex);
+}
+
+void vault__name_object(char *dst, const char *dir,
+			const uint8_t id[VAULT_ID_LEN])
+{
+	char hex[VAULT_HEX_ID_LEN + 1];
+
+	sv_hex_encode(hex, id, VAULT_ID_LEN);
+	snprintf(dst, VAULT_NAME_MAX, "%s/%s", dir, hex);
+}

@@ -1,0 +1,486 @@
+/*
+ * restore.c - writing a recovery point's files back, verified.
+ *
+ * Nothing is written until every path of the point has been checked (safe,
+ * relative, not already present unless overwriting). Each file is written
+ * under "<name>.sv-partial": chunks are fetched and verified (AEAD, then
+ * HMAC id) by worker threads a batch at a time, and written in order by
+ * this thread, which also computes the file's SHA-256. Only a file whose
+ * hash matches the point is renamed into place; all-zero chunks become
+ * holes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sv_fs.h"
+#include "sv_log.h"
+#include "sv_path.h"
+#include "sv_thread.h"
+#include "sv_time.h"
+#include "vault_int.h"
+
+#define BATCH 128
+#define PARTIAL_SUFFIX ".sv-partial"
+
+typedef struct fetch {
+	vault_chunk_ref ref;
+	uint64_t offset;     /* in the file */
+	uint8_t *data;       /* plaintext, NULL for a zero chunk */
+	int rc;
+	char err[512];
+} fetch;
+
+typedef struct pool {
+	struct vault *v;
+	sv_mutex *mu;
+	sv_cond *cond;
+	fetch *batch;
+	vault_cache_reader *main_reader;   /* this thread's connection */
+	int count, next, done, quit;
+	uint64_t generation;
+} pool;
+
+static int fetch_one(struct vault *v, vault_cache_reader *cr, fetch *f)
+{
+	vault_blob_loc loc;
+	char hex[VAULT_HEX_ID_LEN + 1];
+	int rc;
+
+	if (memcmp(f->ref.id, vault__zero_id, VAULT_ID_LEN) == 0)
+		return 0;
+	rc = vault__cache_reader_lookup(cr, f->ref.id, &loc);
+	if (rc == SV_ENOTFOUND) {
+		sv_hex_encode(hex, f->ref.id, VAULT_ID_LEN);
+		return sv_error_set(SV_ECORRUPT,
+				    "chunk %.16s is not in any index of the vault (missing data)",
+				    hex);
+	}
+	if (rc < 0)
+		return rc;
+	if (loc.raw_length != f->ref.raw_length)
+		return sv_error_set(SV_ECORRUPT, "chunk length differs between the point and the index");
+	f->data = sv_malloc(loc.raw_length ? loc.raw_length : 1);
+	if (!f->data)
+		return SV_ENOMEM;
+	return vault__read_blob(v, f->ref.id, &loc, f->data);
+}
+
+/* Takes and runs fetches of the current batch until none is left. */
+static void drain_batch(pool *p, vault_cache_reader *cr)
+{
+	for (;;) {
+		fetch *f;
+		int rc;
+
+		if (p->next >= p->count)
+			return;
+		f = &p->batch[p->next++];
+		sv_mutex_unlock(p->mu);
+		rc = cr ? fetch_one(p->v, cr, f)
+			: sv_error_set(SV_EIO, "no cache connection for this thread");
+		if (rc < 0) {
+			f->rc = rc;
+			sv_strlcpy(f->err, sv_error_msg(), sizeof(f->err));
+		}
+		sv_mutex_lock(p->mu);
+		if (++p->done == p->count)
+			sv_cond_broadcast(p->cond);
+	}
+}
+
+static void pool_main(void *arg)
+{
+	pool *p = arg;
+	vault_cache_reader *cr = NULL;
+	uint64_t seen = 0;
+
+	if (vault__cache_reader_open(&cr, p->v->cache) < 0)
+		sv_log_warn("restore worker without cache: %s", sv_error_msg());
+	sv_mutex_lock(p->mu);
+	while (!p->quit) {
+		if (p->generation != seen && p->next < p->count) {
+			seen = p->generation;
+			drain_batch(p, cr);
+			continue;
+		}
+		sv_cond_wait(p->cond, p->mu);
+	}
+	sv_mutex_unlock(p->mu);
+	vault__cache_reader_close(cr);
+}
+
+/* Fetches the batch with the pool's threads and this one. */
+static void run_batch(pool *p, int count)
+{
+	sv_mutex_lock(p->mu);
+	p->count = count;
+	p->next = 0;
+	p->done = 0;
+	p->generation++;
+	sv_cond_broadcast(p->cond);
+	drain_batch(p, p->main_reader);
+	while (p->done < p->count)
+		sv_cond_wait(p->cond, p->mu);
+	sv_mutex_unlock(p->mu);
+}
+
+/* ---- one file ---- */
+
+typedef struct file_ctx {
+	struct vault *v;
+	pool *p;
+	const vault_restore_opts *o;
+	vault_restore_result *r;
+	const char *rel;
+	sv_file *out;
+	vault_sha256 *sha;
+	uint64_t queued;      /* file offset of the next queued chunk */
+	uint64_t written;     /* bytes verified and written */
+	int batch_n;
+	uint64_t last_progress;
+	uint64_t bytes_total;
+	uint64_t files_total;
+} file_ctx;
+
+static const uint8_t zeros[64 << 10];
+
+static int flush_batch(file_ctx *fc)
+{
+	int i, rc = 0;
+
+	run_batch(fc->p, fc->batch_n);
+	for (i = 0; i < fc->batch_n; i++) {
+		fetch *f = &fc->p->batch[i];
+		uint64_t left = f->ref.raw_length;
+
+		if (rc == 0 && f->rc < 0) {
+			rc = sv_error_set(f->rc, "cannot restore '%s' at offset %llu: %s",
+					  fc->rel, (unsigned long long)f->offset, f->err);
+		} else if (rc == 0 && f->data) {
+			vault__sha256_update(fc->sha, f->data, f->ref.raw_length);
+			rc = sv_file_pwrite(fc->out, f->data, f->ref.raw_length, f->offset);
+		} else if (rc == 0) {
+			while (left > 0) {
+				size_t n = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
+
+				vault__sha256_update(fc->sha, zeros, n);
+				left -= n;
+			}
+		}
+		fc->written += f->ref.raw_length;
+		fc->r->bytes += f->ref.raw_length;
+		free(f->data);
+		memset(f, 0, sizeof(*f));
+	}
+	fc->batch_n = 0;
+	return rc;
+}
+
+static void progress(file_ctx *fc, int force)
+{
+	vault_progress pr;
+	uint64_t now = sv_time_mono_ms();
+
+	if (!fc->o->progress || (!force && now - fc->last_progress < 250))
+		return;
+	fc->last_progress = now;
+	memset(&pr, 0, sizeof(pr));
+	pr.phase = "restore";
+	pr.files_done = fc->r->files;
+	pr.files_total = fc->files_total;
+	pr.bytes_done = fc->r->bytes;
+	pr.bytes_total = fc->bytes_total;
+	pr.current = fc->rel;
+	fc->o->progress(fc->o->ud, &pr);
+}
+
+/* Reads one chunk-list segment and queues its chunks. */
+static int restore_segment(file_ctx *fc, const char *hex)
+{
+	vault_chunk_ref *refs = NULL;
+	vault_blob_loc loc;
+	uint8_t id[VAULT_ID_LEN], *plain = NULL;
+	uint32_t n = 0, i;
+	int rc;
+
+	if ((rc = sv_hex_decode(id, VAULT_ID_LEN, hex)) < 0)
+		return SV_ECORRUPT;
+	rc = vault__cache_lookup(fc->v->cache, id, &loc);
+	if (rc == SV_ENOTFOUND)
+		rc = sv_error_set(SV_ECORRUPT, "the chunk list %.16s of '%s' is missing from the vault",
+				  hex, fc->rel);
+	if (rc == 0 && !(plain = sv_malloc(loc.raw_length)))
+		rc = SV_ENOMEM;
+	if (rc == 0)
+		rc = vault__read_blob(fc->v, id, &loc, plain);
+	if (rc == 0)
+		rc = vault__list_decode(&refs, &n, plain, loc.raw_length);
+	if (rc < 0 && rc != SV_ENOMEM && rc != SV_ECANCELLED)
+		sv_error_prefix("cannot restore '%s' from offset %llu (its chunk list)",
+				fc->rel, (unsigned long long)fc->queued);
+	for (i = 0; rc == 0 && i < n; i++) {
+		fetch *f = &fc->p->batch[fc->batch_n++];
+
+		f->ref = refs[i];
+		f->offset = fc->queued;
+		fc->queued += refs[i].raw_length;
+		if (fc->batch_n == BATCH)
+			rc = flush_batch(fc);
+		progress(fc, 0);
+	}
+	free(refs);
+	free(plain);
+	return rc;
+}
+
+static int check_cancel(file_ctx *fc)
+{
+	if (fc->o->cancel && fc->o->cancel(fc->o->ud))
+		return sv_error_set(SV_ECANCELLED,
+				    "restore cancelled: %llu files were restored completely before '%s'",
+				    (unsigned long long)fc->r->files, fc->rel);
+	return 0;
+}
+
+/* Writes the file's contents into fc->out and checks size and hash. */
+static int restore_contents(file_ctx *fc, const json_t *f, uint64_t size,
+			    const char *want_sha)
+{
+	json_t *lists, *l;
+	uint8_t sum[32];
+	char hex[65];
+	size_t i;
+	int rc = sv_json_arr(f, "lists", &lists);
+
+	json_array_foreach(lists, i, l) {
+		if (rc == 0)
+			rc = check_cancel(fc);
+		if (rc == 0)
+			rc = restore_segment(fc, json_string_value(l));
+	}
+	if (rc == 0 && fc->batch_n)
+		rc = flush_batch(fc);
+	if (rc < 0)
+		return rc;
+	if (fc->queued != size)
+		return sv_error_set(SV_ECORRUPT,
+				    "'%s' would be %llu bytes but the point says %llu: not restored",
+				    fc->rel, (unsigned long long)fc->queued,
+				    (unsigned long long)size);
+	vault__sha256_final(fc->sha, sum);
+	sv_hex_encode(hex, sum, sizeof(sum));
+	if (strcmp(hex, want_sha) != 0)
+		return sv_error_set(SV_ECORRUPT,
+				    "'%s' failed verification: its SHA-256 differs from the one recorded at backup; not restored",
+				    fc->rel);
+	if ((rc = sv_file_truncate(fc->out, size)) < 0)
+		return rc;
+	return sv_file_sync(fc->out);
+}
+
+static int restore_file(file_ctx *fc, const json_t *f, const char *root)
+{
+	const char *rel, *sha;
+	char *final = NULL, *tmp = NULL;
+	uint64_t size;
+	int rc;
+
+	if ((rc = sv_json_str(f, "path", &rel)) < 0 ||
+	    (rc = sv_json_u64(f, "size", &size)) < 0 ||
+	    (rc = sv_json_str(f, "sha256", &sha)) < 0)
+		return rc;
+	fc->rel = rel;
+	fc->queued = fc->written = 0;
+	fc->batch_n = 0;
+	final = sv_path_join(root, rel);
+	tmp = final ? sv_aprintf("%s%s", final, PARTIAL_SUFFIX) : NULL;
+	if (!tmp) {
+		rc = SV_ENOMEM;
+		goto done;
+	}
+	sv_path_to_native(final);
+	sv_path_to_native(tmp);
+	rc = sv_file_open(&fc->out, tmp, SV_O_WRITE | SV_O_CREATE | SV_O_TRUNC);
+	if (rc == 0)
+		rc = sv_file_set_sparse(fc->out);
+	if (rc == 0)
+		rc = restore_contents(fc, f, size, sha);
+	if (sv_file_close(fc->out) < 0 && rc == 0)
+		rc = sv_error_code();
+	fc->out = NULL;
+	if (rc == 0)
+		rc = sv_fs_rename(tmp, final);
+	if (rc < 0)
+		sv_fs_remove(tmp);
+	else
+		fc->r->files++;
+done:
+	free(final);
+	free(tmp);
+	return rc;
+}
+
+/* ---- checks before anything is written ---- */
+
+static int precheck(const json_t *point, const char *root, int overwrite)
+{
+	json_t *files, *f;
+	const char *rel;
+	char *path;
+	size_t i;
+	int is_dir, rc;
+
+	if ((rc = sv_json_arr(point, "files", &files)) < 0)
+		return rc;
+	json_array_foreach(files, i, f) {
+		if ((rc = sv_json_str(f, "path", &rel)) < 0)
+			return rc;
+		path = sv_path_join(root, rel);
+		if (!path)
+			return SV_ENOMEM;
+		sv_path_to_native(path);
+		rc = sv_fs_stat(path, &is_dir, NULL);
+		if (rc == 0 && (is_dir || !overwrite))
+			rc = sv_error_set(SV_EEXISTS,
+					  "'%s' already exists: restore into an empty directory, or pass --overwrite",
+					  path);
+		else
+			rc = 0;
+		free(path);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int make_dirs(const json_t *point, const char *root)
+{
+	json_t *files, *dirs, *e;
+	char *path, *dir;
+	size_t i;
+	int rc = sv_fs_mkdir_p(root, 0);
+
+	if (rc == 0 && sv_json_arr(point, "dirs", &dirs) == 0) {
+		json_array_foreach(dirs, i, e) {
+			if (!(path = sv_path_join(root, json_string_value(e))))
+				return SV_ENOMEM;
+			sv_path_to_native(path);
+			rc = sv_fs_mkdir_p(path, 0);
+			free(path);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	if (rc == 0 && (rc = sv_json_arr(point, "files", &files)) == 0) {
+		json_array_foreach(files, i, e) {
+			const char *rel = json_string_value(json_object_get(e, "path"));
+
+			path = sv_path_join(root, rel);
+			dir = path ? sv_path_dirname(path) : NULL;
+			free(path);
+			if (!dir)
+				return SV_ENOMEM;
+			sv_path_to_native(dir);
+			rc = sv_fs_mkdir_p(dir, 0);
+			free(dir);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return rc;
+}
+
+/* ---- the whole restore ---- */
+
+static int pool_start(pool *p, struct vault *v, sv_thread **threads, int n)
+{
+	int i, rc;
+
+	memset(p, 0, sizeof(*p));
+	p->v = v;
+	if ((rc = sv_mutex_new(&p->mu)) < 0 || (rc = sv_cond_new(&p->cond)) < 0)
+		return rc;
+	p->batch = sv_calloc(BATCH, sizeof(fetch));
+	if (!p->batch)
+		return SV_ENOMEM;
+	if ((rc = vault__cache_reader_open(&p->main_reader, v->cache)) < 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if ((rc = sv_thread_start(&threads[i], pool_main, p)) < 0)
+			return rc;
+	return 0;
+}
+
+static void pool_stop(pool *p, sv_thread **threads, int n)
+{
+	int i;
+
+	if (p->mu) {
+		sv_mutex_lock(p->mu);
+		p->quit = 1;
+		sv_cond_broadcast(p->cond);
+		sv_mutex_unlock(p->mu);
+	}
+	for (i = 0; i < n; i++)
+		sv_thread_join(threads[i]);
+	free(p->batch);
+	vault__cache_reader_close(p->main_reader);
+	sv_cond_free(p->cond);
+	sv_mutex_free(p->mu);
+}
+
+static int restore_all(file_ctx *fc, const json_t *point, const char *root)
+{
+	json_t *files, *f, *st;
+	size_t i;
+	int rc = sv_json_arr(point, "files", &files);
+
+	fc->files_total = json_array_size(files);
+	if (sv_json_obj(point, "stats", &st) == 0)
+		sv_json_u64(st, "bytes", &fc->bytes_total);
+	json_array_foreach(files, i, f) {
+		if (rc == 0)
+			rc = restore_file(fc, f, root);
+	}
+	if (rc == 0)
+		progress(fc, 1);
+	return rc;
+}
+
+int vault_restore(vault *v, const vault_restore_opts *o,
+		  vault_restore_result *r)
+{
+	sv_thread *threads[64] = { NULL };
+	json_t *point = NULL;
+	file_ctx fc;
+	pool p;
+	uint64_t start = sv_time_mono_ms();
+	int n = (o->threads > 0 ? o->threads : sv_cpu_count()) - 1;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	memset(&fc, 0, sizeof(fc));
+	memset(&p, 0, sizeof(p));
+	n = n < 1 ? 1 : n > 63 ? 63 : n;
+	rc = vault_point_load(v, o->point_id, &point);
+	if (rc == 0)
+		rc = precheck(point, o->target_dir, o->overwrite);
+	if (rc == 0)
+		rc = make_dirs(point, o->target_dir);
+	if (rc == 0)
+		rc = pool_start(&p, v, threads, n);
+	if (rc == 0)
+		rc = vault__sha256_new(&fc.sha);
+	if (rc == 0) {
+		fc.v = v;
+		fc.p = &p;
+		fc.o = o;
+		fc.r = r;
+		rc = restore_all(&fc, point, o->target_dir);
+	}
+	pool_stop(&p, threads, n);
+	vault__sha256_free(fc.sha);
+	json_decref(point);
+	r->elapsed_ms = sv_time_mono_ms() - start;
+	return rc;
+}

@@ -1,0 +1,186 @@
+/*
+ * vault.h - the public API of the vault module: a deduplicating,
+ * compressing, encrypting store of recovery points. The format is
+ * docs/vault-format.md.
+ *
+ * A vault handle is used from one thread at a time; each operation may use
+ * several threads inside. Every function returns 0 or a negative sv_err with
+ * the message set (sv_error.h).
+ */
+#ifndef SV_VAULT_H
+#define SV_VAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sv_error.h"
+#include "sv_json.h"
+
+typedef struct vault vault;
+
+#define VAULT_PASSPHRASE_MIN 16
+#define VAULT_PASSPHRASE_MAX 1024
+
+/* Checks the passphrase rules (at least 16 characters, ASCII 32-126 only);
+ * SV_EINVAL with the rule in the message. */
+int vault_passphrase_check(const char *passphrase);
+
+typedef struct vault_init_opts {
+	uint32_t chunk_min;     /* 0: defaults 16 KiB / 64 KiB / 256 KiB */
+	uint32_t chunk_avg;
+	uint32_t chunk_max;
+	int zstd_level;         /* 0: 3 */
+	uint64_t scrypt_n;      /* 0: 2^17 (tests use less) */
+} vault_init_opts;
+
+/* Creates a new vault at url (a directory for now). SV_EEXISTS when a vault
+ * (a config object) is already there: nothing is overwritten. opts may be
+ * NULL. */
+int vault_init(const char *url, const char *passphrase,
+	       const vault_init_opts *opts, char id_out[65]);
+
+/*
+ * Opens the vault at url with the passphrase (SV_EAUTH: "wrong passphrase
+ * for this vault"), and its local cache in cache_dir (created 0700; the
+ * file is <cache_dir>/<vault id>.db). The cache is brought up to date with
+ * the vault's index and point objects.
+ */
+int vault_open(vault **out, const char *url, const char *passphrase,
+	       const char *cache_dir);
+void vault_close(vault *v);
+const char *vault_id(const vault *v);
+const char *vault_url(const vault *v);
+
+/* ---- progress and cancel ---- */
+
+typedef struct vault_progress {
+	const char *phase;        /* "scan", "backup", "restore", "check" */
+	uint64_t files_done;
+	uint64_t files_total;
+	uint64_t bytes_done;      /* source bytes processed */
+	uint64_t bytes_total;
+	uint64_t bytes_new;       /* raw bytes of chunks not yet in the vault */
+	uint64_t bytes_stored;    /* bytes written to the vault */
+	const char *current;      /* file being processed, or NULL */
+} vault_progress;
+
+typedef void (*vault_progress_cb)(void *ud, const vault_progress *p);
+/* Non-zero asks the operation to stop (it returns SV_ECANCELLED). */
+typedef int (*vault_cancel_cb)(void *ud);
+
+/* ---- backup ---- */
+
+typedef struct vault_backup_opts {
+	const char *source_dir;   /* the tree to store */
+	const char *machine;      /* recorded in the point */
+	const char *fqdn;
+	json_t *meta;             /* extra fields merged into the point (wbadmin
+				     version, writers, hardware); may be NULL */
+	int threads;              /* 0: one per CPU */
+	vault_progress_cb progress;
+	vault_cancel_cb cancel;
+	void *ud;
+} vault_backup_opts;
+
+typedef struct vault_backup_result {
+	char point_id[65];
+	uint64_t files;
+	uint64_t bytes_read;      /* source bytes */
+	uint64_t bytes_zero;      /* of which in all-zero chunks */
+	uint64_t bytes_new;       /* raw bytes of new chunks */
+	uint64_t bytes_stored;    /* pack bytes written */
+	uint64_t chunks;
+	uint64_t chunks_new;
+	uint64_t packs_reused;    /* packs of an interrupted run indexed now */
+	uint64_t elapsed_ms;
+} vault_backup_result;
+
+/* Stores the tree as a new recovery point. Writes packs, then the index,
+ * then the point, last. */
+int vault_backup(vault *v, const vault_backup_opts *o, vault_backup_result *r);
+
+/* ---- points ---- */
+
+typedef struct vault_point_info {
+	char id[65];
+	char machine[256];
+	int64_t time;
+	uint64_t files;
+	uint64_t bytes;
+} vault_point_info;
+
+typedef int (*vault_point_list_cb)(void *ud, const vault_point_info *p);
+/* Lists points, oldest first; machine NULL for all. */
+int vault_points(vault *v, const char *machine, vault_point_list_cb cb,
+		 void *ud);
+/* Resolves "latest" (newest for machine, or overall when NULL) or a hex id
+ * prefix of at least 8 digits into a full id. SV_ENOTFOUND / SV_EINVAL
+ * (ambiguous prefix). */
+int vault_point_resolve(vault *v, const char *spec, const char *machine,
+			char id_out[65]);
+/* Loads and decrypts a point object (the JSON of docs/vault-format.md). */
+int vault_point_load(vault *v, const char *id, json_t **out);
+
+/* ---- restore ---- */
+
+typedef struct vault_restore_opts {
+	const char *point_id;     /* full id (see vault_point_resolve) */
+	const char *target_dir;
+	int overwrite;            /* replace existing files */
+	int threads;
+	vault_progress_cb progress;
+	vault_cancel_cb cancel;
+	void *ud;
+} vault_restore_opts;
+
+typedef struct vault_restore_result {
+	uint64_t files;
+	uint64_t bytes;
+	uint64_t elapsed_ms;
+} vault_restore_result;
+
+/*
+ * Restores every file of the point under target_dir: refuses unsafe paths
+ * before writing anything, refuses existing files unless overwrite, writes
+ * each file under a temporary name, verifies every chunk (AEAD and id) and
+ * the file's SHA-256, then renames it into place. A verification failure
+ * is SV_ECORRUPT naming the file and the offset; no wrong file is left.
+ */
+int vault_restore(vault *v, const vault_restore_opts *o,
+		  vault_restore_result *r);
+
+/* ---- check and sync ---- */
+
+typedef void (*vault_problem_cb)(void *ud, const char *object,
+				 const char *problem);
+
+typedef struct vault_check_opts {
+	unsigned read_data_percent;   /* 0: structure only; 100: every pack */
+	vault_problem_cb problem;
+	vault_progress_cb progress;
+	void *ud;
+} vault_check_opts;
+
+typedef struct vault_check_result {
+	uint64_t packs;
+	uint64_t packs_read;
+	uint64_t packs_unindexed;
+	uint64_t indexes;
+	uint64_t points;
+	uint64_t problems;
+} vault_check_result;
+
+/* Verifies the vault; each problem is reported through o->problem, and the
+ * result is SV_ECORRUPT when there was any. */
+int vault_check(vault *v, const vault_check_opts *o, vault_check_result *r);
+
+typedef struct vault_sync_result {
+	uint64_t indexes_loaded;
+	uint64_t points_loaded;
+	uint64_t packs_unindexed;
+} vault_sync_result;
+
+/* Rebuilds (full = 1) or refreshes the local cache from the vault alone. */
+int vault_sync(vault *v, int full, vault_sync_result *r);
+
+#endif
