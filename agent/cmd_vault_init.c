@@ -26,25 +26,39 @@ int cmd_vault_init(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "vault", required_argument, NULL, 'v' },
 		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "chunk-size", required_argument, NULL, 'c' },
+		{ "compression-level", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const sv_cmd_def *cmd = sv_cmd_find("vault init");
 	const char *url_opt = NULL, *pass_file = NULL, *url;
 	vault_init_opts o;
 	char id[65], *pass = NULL;
+	uint64_t avg = 0, level = 0;
 	int c, rc;
 
+	memset(&o, 0, sizeof(o));
 	while ((c = sv_getopt(argc, argv, lo, cmd)) != -1) {
 		if (c == '?')
 			return SV_EXIT_USAGE;
 		if (c == 'v')
 			url_opt = optarg;
-		else
+		else if (c == 'p')
 			pass_file = optarg;
+		else if (c == 'c' && (sv_parse_size(&avg, optarg) < 0 || avg < 4096 ||
+				      avg > (1u << 20) || (avg & (avg - 1))))
+			return sv_cmd_usage_error(cmd, "--chunk-size takes a power of two from 4K to 1M");
+		else if (c == 'l' && (sv_parse_u64(&level, optarg) < 0 || level < 1 || level > 19))
+			return sv_cmd_usage_error(cmd, "--compression-level takes a number from 1 to 19");
 	}
+	if (avg) {
+		o.chunk_avg = (uint32_t)avg;
+		o.chunk_min = (uint32_t)avg / 4;
+		o.chunk_max = (uint32_t)avg * 4;
+	}
+	o.zstd_level = (int)level;
 	if (optind < argc)
 		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	memset(&o, 0, sizeof(o));
 	o.scrypt_n = scrypt_n_override();
 	if ((rc = sv_agent_vault_url(&url, url_opt)) < 0 ||
 	    (rc = sv_agent_passphrase(&pass, pass_file, 1)) < 0 ||

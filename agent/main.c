@@ -27,11 +27,15 @@ const sv_cmd_def sv_commands[] = {
 	  "versions of the libraries linked into it.\n" },
 	{ "vault init", cmd_vault_init, "Create a new vault",
 	  "usage: sysvault vault init --vault <dir> [--passphrase-file <file>]\n"
+	  "                           [--chunk-size <avg>] [--compression-level <n>]\n"
 	  "\n"
 	  "Creates an empty vault. The passphrase (at least 16 characters,\n"
 	  "printable ASCII) comes from --passphrase-file (first line),\n"
 	  "$SYSVAULT_PASSPHRASE, or is asked twice on the terminal. Refuses to\n"
-	  "touch a directory that already holds a vault.\n" },
+	  "touch a directory that already holds a vault. --chunk-size sets the\n"
+	  "average chunk (a power of two; minimum a quarter, maximum four times\n"
+	  "it; default 64K); --compression-level the zstd level (default 1).\n"
+	  "Both are fixed for the life of the vault.\n" },
 	{ "backup", cmd_backup, "Store a tree as a new recovery point",
 	  "usage: sysvault backup --source-dir <dir> [--vault <dir>]\n"
 	  "                       [--passphrase-file <file>] [--machine <name>]\n"

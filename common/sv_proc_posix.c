@@ -178,7 +178,7 @@ static void poll_pipes(run_state *st, int *fds)
 		sv_time_sleep_ms(20);
 		return;
 	}
-	if (poll(p, (nfds_t)n, 100) <= 0)
+	if (poll(p, (nfds_t)n, 20) <= 0)
 		return;
 	for (i = 0; i < n; i++) {
 		if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))

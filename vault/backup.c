@@ -3,7 +3,7 @@
  *
  * The pipeline, with bounded memory whatever the size of the tree:
  *
- *   reader thread   reads each file in 4 MiB segments and cuts chunks
+ *   reader thread   reads each file in 2 MiB segments and cuts chunks
  *                   (FastCDC); a chunk job points into its segment
  *   worker threads  for each chunk: all-zero test, chunk id (HMAC), lookup
  *                   in the cache, and zstd for chunks the cache lacks
@@ -28,8 +28,8 @@
 #include "vault_int.h"
 #include "vault_walk.h"
 
-#define SEGMENT_SIZE ((size_t)4 << 20)
-#define MAX_SEGMENTS 5
+#define SEGMENT_SIZE ((size_t)2 << 20)
+#define MAX_SEGMENTS 4
 #define JOB_RING 1024
 
 enum { JOB_CHUNK, JOB_FILE_START, JOB_FILE_END };

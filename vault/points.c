@@ -12,7 +12,7 @@
 
 /* Checks what a restore relies on before anything is written: file
  * entries with safe relative paths, sizes, hashes and segment ids. */
-static int point_validate(const json_t *p, const char *what)
+int vault__point_validate(const json_t *p, const char *what)
 {
 	json_t *files, *f, *dirs, *d, *lists, *l;
 	const char *path, *sha;
@@ -68,7 +68,7 @@ int vault_point_load(vault *v, const char *id_hex, json_t **out)
 		rc = sv_json_parse(out, plain.ptr, plain.len, "recovery point");
 	if (rc == SV_EINVAL)
 		rc = SV_ECORRUPT;
-	if (rc == 0 && (rc = point_validate(*out, id_hex)) < 0) {
+	if (rc == 0 && (rc = vault__point_validate(*out, id_hex)) < 0) {
 		json_decref(*out);
 		*out = NULL;
 	}

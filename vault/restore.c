@@ -35,7 +35,7 @@ typedef struct pool {
 	sv_mutex *mu;
 	sv_cond *cond;
 	fetch *batch;
-	vault_cache_reader *main_reader;   /* this thread's connection */
+	fetch *spare;      /* the third batch buffer (see flush_batch) */
 	int count, next, done, quit;
 	uint64_t generation;
 } pool;
@@ -109,19 +109,25 @@ static void pool_main(void *arg)
 	vault__cache_reader_close(cr);
 }
 
-/* Fetches the batch with the pool's threads and this one. */
-static void run_batch(pool *p, int count)
+/* Waits for the batch in flight, then hands the pool `next_batch` (count
+ * entries); returns the finished batch and its size. */
+static fetch *swap_batch(pool *p, fetch *next_batch, int count, int *done_n)
 {
+	fetch *finished;
+
 	sv_mutex_lock(p->mu);
+	while (p->done < p->count)
+		sv_cond_wait(p->cond, p->mu);
+	finished = p->batch;
+	*done_n = p->count;
+	p->batch = next_batch;
 	p->count = count;
 	p->next = 0;
 	p->done = 0;
 	p->generation++;
 	sv_cond_broadcast(p->cond);
-	drain_batch(p, p->main_reader);
-	while (p->done < p->count)
-		sv_cond_wait(p->cond, p->mu);
 	sv_mutex_unlock(p->mu);
+	return finished;
 }
 
 /* ---- one file ---- */
@@ -136,6 +142,7 @@ typedef struct file_ctx {
 	vault_sha256 *sha;
 	uint64_t queued;      /* file offset of the next queued chunk */
 	uint64_t written;     /* bytes verified and written */
+	fetch *fill;          /* the batch being filled by this thread */
 	int batch_n;
 	uint64_t last_progress;
 	uint64_t bytes_total;
@@ -144,14 +151,23 @@ typedef struct file_ctx {
 
 static const uint8_t zeros[64 << 10];
 
-static int flush_batch(file_ctx *fc)
+static void hash_zeros(vault_sha256 *sha, uint64_t left)
+{
+	while (left > 0) {
+		size_t n = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
+
+		vault__sha256_update(sha, zeros, n);
+		left -= n;
+	}
+}
+
+/* Writes a fetched batch in order (freeing it); the first error wins. */
+static int write_batch(file_ctx *fc, fetch *b, int n)
 {
 	int i, rc = 0;
 
-	run_batch(fc->p, fc->batch_n);
-	for (i = 0; i < fc->batch_n; i++) {
-		fetch *f = &fc->p->batch[i];
-		uint64_t left = f->ref.raw_length;
+	for (i = 0; i < n; i++) {
+		fetch *f = &b[i];
 
 		if (rc == 0 && f->rc < 0) {
 			rc = sv_error_set(f->rc, "cannot restore '%s' at offset %llu: %s",
@@ -160,18 +176,46 @@ static int flush_batch(file_ctx *fc)
 			vault__sha256_update(fc->sha, f->data, f->ref.raw_length);
 			rc = sv_file_pwrite(fc->out, f->data, f->ref.raw_length, f->offset);
 		} else if (rc == 0) {
-			while (left > 0) {
-				size_t n = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
-
-				vault__sha256_update(fc->sha, zeros, n);
-				left -= n;
-			}
+			hash_zeros(fc->sha, f->ref.raw_length);
 		}
-		fc->written += f->ref.raw_length;
-		fc->r->bytes += f->ref.raw_length;
+		if (rc == 0) {
+			fc->written += f->ref.raw_length;
+			fc->r->bytes += f->ref.raw_length;
+		}
 		free(f->data);
 		memset(f, 0, sizeof(*f));
 	}
+	return rc;
+}
+
+/* Hands the filled batch to the pool and writes the one it finished, so
+ * that fetching and writing overlap. */
+static int flush_batch(file_ctx *fc)
+{
+	int n = 0;
+	fetch *done = swap_batch(fc->p, fc->fill, fc->batch_n, &n);
+
+	fc->fill = done;
+	fc->batch_n = 0;
+	return write_batch(fc, done, n);
+}
+
+/* Waits for the batch in flight and writes it (end of a file). On an
+ * earlier error the batch is only freed. */
+static int finish_batches(file_ctx *fc, int rc)
+{
+	int n = 0, i;
+	fetch *done = swap_batch(fc->p, fc->p->spare, 0, &n);
+
+	fc->p->spare = done;
+	if (rc == 0)
+		return write_batch(fc, done, n);
+	for (i = 0; i < n; i++) {
+		free(done[i].data);
+		memset(&done[i], 0, sizeof(done[i]));
+	}
+	for (i = 0; i < fc->batch_n; i++)
+		memset(&fc->fill[i], 0, sizeof(fc->fill[i]));
 	fc->batch_n = 0;
 	return rc;
 }
@@ -219,7 +263,7 @@ static int restore_segment(file_ctx *fc, const char *hex)
 		sv_error_prefix("cannot restore '%s' from offset %llu (its chunk list)",
 				fc->rel, (unsigned long long)fc->queued);
 	for (i = 0; rc == 0 && i < n; i++) {
-		fetch *f = &fc->p->batch[fc->batch_n++];
+		fetch *f = &fc->fill[fc->batch_n++];
 
 		f->ref = refs[i];
 		f->offset = fc->queued;
@@ -260,6 +304,7 @@ static int restore_contents(file_ctx *fc, const json_t *f, uint64_t size,
 	}
 	if (rc == 0 && fc->batch_n)
 		rc = flush_batch(fc);
+	rc = finish_batches(fc, rc);
 	if (rc < 0)
 		return rc;
 	if (fc->queued != size)
@@ -401,10 +446,9 @@ static int pool_start(pool *p, struct vault *v, sv_thread **threads, int n)
 	if ((rc = sv_mutex_new(&p->mu)) < 0 || (rc = sv_cond_new(&p->cond)) < 0)
 		return rc;
 	p->batch = sv_calloc(BATCH, sizeof(fetch));
-	if (!p->batch)
+	p->spare = sv_calloc(BATCH, sizeof(fetch));
+	if (!p->batch || !p->spare)
 		return SV_ENOMEM;
-	if ((rc = vault__cache_reader_open(&p->main_reader, v->cache)) < 0)
-		return rc;
 	for (i = 0; i < n; i++)
 		if ((rc = sv_thread_start(&threads[i], pool_main, p)) < 0)
 			return rc;
@@ -424,7 +468,7 @@ static void pool_stop(pool *p, sv_thread **threads, int n)
 	for (i = 0; i < n; i++)
 		sv_thread_join(threads[i]);
 	free(p->batch);
-	vault__cache_reader_close(p->main_reader);
+	free(p->spare);
 	sv_cond_free(p->cond);
 	sv_mutex_free(p->mu);
 }
@@ -455,13 +499,13 @@ int vault_restore(vault *v, const vault_restore_opts *o,
 	file_ctx fc;
 	pool p;
 	uint64_t start = sv_time_mono_ms();
-	int n = (o->threads > 0 ? o->threads : sv_cpu_count()) - 1;
+	int n = o->threads > 0 ? o->threads : sv_cpu_count();
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	memset(&fc, 0, sizeof(fc));
 	memset(&p, 0, sizeof(p));
-	n = n < 1 ? 1 : n > 63 ? 63 : n;
+	n = n < 1 ? 1 : n > 64 ? 64 : n;
 	rc = vault_point_load(v, o->point_id, &point);
 	if (rc == 0)
 		rc = precheck(point, o->target_dir, o->overwrite);
@@ -471,6 +515,8 @@ int vault_restore(vault *v, const vault_restore_opts *o,
 		rc = pool_start(&p, v, threads, n);
 	if (rc == 0)
 		rc = vault__sha256_new(&fc.sha);
+	if (rc == 0 && !(fc.fill = sv_calloc(BATCH, sizeof(fetch))))
+		rc = SV_ENOMEM;
 	if (rc == 0) {
 		fc.v = v;
 		fc.p = &p;
@@ -479,6 +525,7 @@ int vault_restore(vault *v, const vault_restore_opts *o,
 		rc = restore_all(&fc, point, o->target_dir);
 	}
 	pool_stop(&p, threads, n);
+	free(fc.fill);
 	vault__sha256_free(fc.sha);
 	json_decref(point);
 	r->elapsed_ms = sv_time_mono_ms() - start;

@@ -26,11 +26,11 @@ typedef struct vault vault;
 int vault_passphrase_check(const char *passphrase);
 
 typedef struct vault_init_opts {
-	uint32_t chunk_min;     /* 0: defaults 16 KiB / 64 KiB / 256 KiB */
+	uint32_t chunk_min;     /* 0: defaults 8 KiB / 32 KiB / 128 KiB */
 	uint32_t chunk_avg;
 	uint32_t chunk_max;
-	int zstd_level;         /* 0: 3 */
-	uint64_t scrypt_n;      /* 0: 2^17 (tests use less) */
+	int zstd_level;         /* 0: 1 */
+	uint64_t scrypt_n;      /* 0: 2^15 with p = 4 (tests use less) */
 } vault_init_opts;
 
 /* Creates a new vault at url (a directory for now). SV_EEXISTS when a vault

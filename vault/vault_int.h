@@ -103,9 +103,9 @@ int vault__decompress(uint8_t *out, size_t raw_len, const void *in, size_t n);
 /* chunker.c - keyed FastCDC with normalised chunking.                 */
 
 typedef struct vault_chunker_params {
-	uint32_t min_size;   /* default 16 KiB */
-	uint32_t avg_size;   /* default 64 KiB, a power of two */
-	uint32_t max_size;   /* default 256 KiB */
+	uint32_t min_size;   /* default 8 KiB */
+	uint32_t avg_size;   /* default 32 KiB, a power of two */
+	uint32_t max_size;   /* default 128 KiB */
 } vault_chunker_params;
 
 typedef struct vault_chunker vault_chunker;
@@ -406,6 +406,18 @@ struct vault {
 	char id[VAULT_HEX_ID_LEN + 1];
 	char *cache_path;
 };
+
+/* Parsers of the plaintext objects (fuzzed in tests/fuzz/). */
+/* The config JSON into v (id, compression, pack size; not the chunker,
+ * which needs the master key). SV_EINVAL / SV_ENOTSUPPORTED naming what. */
+int vault__config_parse(struct vault *v, const char *text, size_t len);
+/* A key file: 0 with mk filled, SV_EAUTH for a wrong passphrase, SV_EINVAL
+ * for a malformed file. */
+int vault__keyfile_open(vault_master *mk, const char *text, size_t len,
+			const char *vault_id, const char *pass);
+/* What a restore relies on in a point's JSON: safe relative paths, sizes,
+ * hashes, segment ids. SV_ECORRUPT naming the point (what). */
+int vault__point_validate(const json_t *p, const char *what);
 
 /* Reads, verifies (SHA-256 = name) and opens a sealed object by id. */
 int vault__load_object(struct vault *v, sv_buf *plain, const char *dir,

@@ -537,17 +537,21 @@ static void test_vault_cli__write_failure_leaves_vault_usable(void **state)
 static void test_vault_cli__killed_backups_never_break_the_vault(void **state)
 {
 	env *e = *state;
-	uint8_t *buf = malloc(24 << 20);
+	uint8_t *buf = malloc(64 << 20);
 	const char *a[] = { "backup", "--source-dir", e->src, "--vault", e->vault, NULL };
 	uint64_t t0, full_ms;
 	json_t *s;
 	int i, killed = 0;
 
-	fill(buf, 24 << 20, 6);
-	write_file(e->src, "a.vhdx", buf, 16 << 20);
-	write_file(e->src, "b.vhdx", buf + (16 << 20), 8 << 20);
+	fill(buf, 64 << 20, 6);
+	write_file(e->src, "a.vhdx", buf, 48 << 20);
+	write_file(e->src, "b.vhdx", buf + (48 << 20), 16 << 20);
 	init_vault(e);
-	/* Time a full backup in a scratch vault-less run to spread the kills. */
+	json_decref(backup(e, e->src));
+	/* Time a run like the ones to be killed (48 MiB of new data) to spread
+	 * the kills over its whole length. */
+	fill(buf, 64 << 20, 99);
+	write_file(e->src, "a.vhdx", buf, 48 << 20);
 	t0 = sv_time_mono_ms();
 	s = backup(e, e->src);
 	full_ms = sv_time_mono_ms() - t0;
@@ -556,15 +560,27 @@ static void test_vault_cli__killed_backups_never_break_the_vault(void **state)
 		cli_run r;
 
 		/* New data each round, so each run has packs to write. */
-		fill(buf, 24 << 20, 100 + (uint64_t)i);
-		write_file(e->src, "a.vhdx", buf, 16 << 20);
+		fill(buf, 64 << 20, 100 + (uint64_t)i);
+		write_file(e->src, "a.vhdx", buf, 48 << 20);
 		cli_killed(&r, a, (unsigned)(full_ms * (uint64_t)(i + 1) / 21));
 		killed += r.code == -1;
 		cli_done(&r);
 		check_ok(e, NULL);
 	}
 	assert_true(killed >= 10);
+	/* Killed two thirds through, a run has written packs but no index:
+	 * the next run indexes and reuses them instead of storing again. */
+	{
+		cli_run r;
+
+		fill(buf, 64 << 20, 1000);
+		write_file(e->src, "a.vhdx", buf, 48 << 20);
+		cli_killed(&r, a, (unsigned)(full_ms * 2 / 3));
+		assert_int_equal(r.code, -1);
+		cli_done(&r);
+	}
 	s = backup(e, e->src);
+	assert_true(field(s, "packs_reused") > 0);
 	restore(e, point_of(s), e->out);
 	compare_trees(e->src, e->out);
 	check_ok(e, "--read-data");
