@@ -203,6 +203,39 @@ static void compare_trees(const char *a, const char *b)
 	assert_int_equal(c.entries, nb);
 }
 
+typedef struct copy_ctx {
+	const char *from;
+	const char *to;
+} copy_ctx;
+
+static void copy_tree(const char *from, const char *to);
+
+static int copy_entry(void *ud, const sv_dirent *de)
+{
+	copy_ctx *c = ud;
+	char *a = sub(c->from, de->name), *b = sub(c->to, de->name), *data = NULL;
+	size_t len;
+
+	if (de->is_dir) {
+		copy_tree(a, b);
+	} else {
+		sv_assert_ok(sv_fs_read_all(&data, &len, a, (size_t)1 << 30));
+		sv_assert_ok(sv_fs_write_atomic(b, data, len, 0));
+	}
+	free(data);
+	free(a);
+	free(b);
+	return 0;
+}
+
+static void copy_tree(const char *from, const char *to)
+{
+	copy_ctx c = { from, to };
+
+	sv_assert_ok(sv_fs_mkdir_p(to, 0));
+	sv_assert_ok(sv_fs_list_dir(from, copy_entry, &c));
+}
+
 static const char *point_of(json_t *summary)
 {
 	return json_string_value(json_object_get(summary, "point"));
@@ -625,6 +658,56 @@ static void test_vault_cli__system_state_image(void **state)
 	json_decref(s2);
 }
 
+/* The tree stored in tests/fixtures/vault-v1 (by format version 1). */
+static void make_fixture_tree(const char *root)
+{
+	uint8_t *buf = malloc(300000);
+
+	fill(buf, 300000, 42);
+	memset(buf + 100000, 0, 70000);
+	write_file(root, "WindowsImageBackup/FIXTURE/MediaId", buf, 16);
+	write_file(root, "WindowsImageBackup/FIXTURE/Backup 2026-11-21 020014/image.vhdx",
+		   buf, 300000);
+	write_file(root, "WindowsImageBackup/FIXTURE/Catalog/GlobalCatalog", "", 0);
+	write_file(root, "Données/état.xml", "<état/>", 9);
+	free(buf);
+}
+
+/*
+ * A vault written by format version 1 must open, check and restore with
+ * every later build. SV_MAKE_VAULT_FIXTURE=<dir> writes it instead (once,
+ * when the format is created; never to change it).
+ */
+static void test_vault_cli__format_v1_fixture_restores(void **state)
+{
+	env *e = *state;
+	const char *make = getenv("SV_MAKE_VAULT_FIXTURE");
+	char *copy = sub(e->dir, "fixture");
+	const char *chk[] = { "vault", "check", "--read-data", "--vault", copy, NULL };
+	const char *res[] = { "restore", "--point", "latest", "--to", e->out,
+			      "--vault", copy, NULL };
+
+	make_fixture_tree(e->src);
+	if (make) {
+		const char *in[] = { "vault", "init", "--vault", make, NULL };
+		const char *bk[] = { "backup", "--source-dir", e->src, "--vault", make,
+				     "--machine", "FIXTURE", NULL };
+
+		expect(in, 0, NULL);
+		expect(bk, 0, NULL);
+		print_message("wrote the format fixture to %s\n", make);
+	} else {
+		char *fixture = sv_aprintf("%s/vault-v1", SV_TEST_FIXTURES);
+
+		copy_tree(fixture, copy);
+		expect(chk, 0, NULL);
+		expect(res, 0, NULL);
+		compare_trees(e->src, e->out);
+		free(fixture);
+	}
+	free(copy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -642,6 +725,7 @@ int main(void)
 #endif
 		cmocka_unit_test_setup_teardown(test_vault_cli__killed_backups_never_break_the_vault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__system_state_image, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_cli__format_v1_fixture_restores, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
