@@ -96,36 +96,12 @@ int sv_agent_passphrase(char **out, const char *file, int confirm)
 
 int sv_agent_vault_url(const char **out, const char *opt)
 {
-	static char *from_config;
-	json_t *cfg = NULL;
-	const char *url = NULL;
-	char *path;
-	int rc;
-
-	*out = opt;
-	if (opt)
+	*out = opt ? opt : sv_agent_config("vault");
+	if (*out)
 		return 0;
-	if (from_config) {
-		*out = from_config;
-		return 0;
-	}
-	path = sv_path_join(sv_agent_state_dir(), "config.json");
-	if (!path)
-		return SV_ENOMEM;
-	rc = sv_json_load_file(&cfg, path, 1 << 20);
-	if (rc == 0 && sv_json_str_opt(cfg, "vault", NULL, &url) == 0 && url)
-		from_config = sv_strdup(url);
-	json_decref(cfg);
-	if (from_config) {
-		*out = from_config;
-		rc = 0;
-	} else if (rc == SV_ENOTFOUND || rc == 0) {
-		rc = sv_error_set(SV_EUSAGE,
-				  "no vault given: pass --vault <dir> (or set \"vault\" in %s)",
-				  path);
-	}
-	free(path);
-	return rc;
+	return sv_error_set(SV_EUSAGE,
+			    "no vault given: pass --vault <dir> (or set \"vault\" in %s%cconfig.json)",
+			    sv_agent_state_dir(), SV_PATH_SEP);
 }
 
 int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file)

@@ -26,6 +26,12 @@ void sv_getopt_reset(void);
  * when confirm). Registers it as a secret for redaction. Caller frees. */
 int sv_agent_passphrase(char **out, const char *file, int confirm);
 
+/* A string setting from <state>/config.json by dotted key ("wsb.wbadmin"),
+ * or NULL. */
+const char *sv_agent_config(const char *key);
+/* "90s", "30m", "6h" or seconds -> milliseconds; SV_EUSAGE otherwise. */
+int sv_agent_parse_duration(uint32_t *ms, const char *s);
+
 /* The vault URL: the option, else "vault" in <state>/config.json. */
 int sv_agent_vault_url(const char **out, const char *opt);
 

@@ -72,5 +72,6 @@ int cmd_points(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_vault_check(int argc, char **argv);
 int cmd_vault_sync(int argc, char **argv);
+int cmd_wsb_versions(int argc, char **argv);
 
 #endif

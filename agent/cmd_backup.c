@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "job.h"
 #include "sv_buf.h"
 #include "sv_platform.h"
 
@@ -51,6 +52,8 @@ int cmd_backup(int argc, char **argv)
 		{ "passphrase-file", required_argument, NULL, 'p' },
 		{ "machine", required_argument, NULL, 'm' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "scratch", required_argument, NULL, 'S' },
+		{ "wbadmin-timeout", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const sv_cmd_def *cmd = sv_cmd_find("backup");
@@ -59,6 +62,8 @@ int cmd_backup(int argc, char **argv)
 	vault_backup_opts o;
 	vault_backup_result r;
 	vault *v = NULL;
+	sv_wsb_args wa = { NULL, 0 };
+	char version[WSB_VERSION_LEN + 1] = "";
 	uint64_t threads = 0;
 	int c, rc;
 
@@ -73,13 +78,16 @@ int cmd_backup(int argc, char **argv)
 			if (sv_parse_u64(&threads, optarg) < 0 || threads < 1 || threads > 64)
 				return sv_cmd_usage_error(cmd, "--threads takes a number from 1 to 64");
 			break;
+		case 'S': wa.scratch = optarg; break;
+		case 'W':
+			if (sv_agent_parse_duration(&wa.timeout_ms, optarg) < 0)
+				return sv_cmd_usage_error(cmd, "%s", sv_error_msg());
+			break;
 		default: return SV_EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
 		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!o.source_dir)
-		return sv_cmd_usage_error(cmd, "--source-dir <dir> is required (the wbadmin-driven backup is not available yet)");
 	if (!machine[0] && sv_machine_name(machine, sizeof(machine)) < 0)
 		sv_strlcpy(machine, "unknown", sizeof(machine));
 	if (sv_machine_fqdn(fqdn, sizeof(fqdn)) < 0)
@@ -89,14 +97,23 @@ int cmd_backup(int argc, char **argv)
 	o.threads = (int)threads;
 	o.progress = sv_agent_progress;
 	rc = sv_agent_open_vault(&v, url, pass_file);
-	if (rc == 0)
+	if (rc == 0 && o.source_dir)
 		rc = vault_backup(v, &o, &r);
+	else if (rc == 0)
+		rc = sv_agent_backup_system_state(v, &wa, &o, &r, version);
 	sv_agent_progress_done();
 	vault_close(v);
 	if (rc < 0)
 		return sv_cmd_fail();
-	if (g_agent.json)
-		return sv_agent_print_json(summary_json(&r));
+	if (g_agent.json) {
+		json_t *j = summary_json(&r);
+
+		if (j && version[0])
+			json_object_set_new(j, "wbadmin_version", json_string(version));
+		return sv_agent_print_json(j);
+	}
+	if (version[0])
+		printf("system state backed up by wbadmin as version %s\n", version);
 	print_summary(&r);
 	return SV_EXIT_OK;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "job.h"
 #include "sv_buf.h"
 
 int cmd_restore(int argc, char **argv)
@@ -17,6 +18,9 @@ int cmd_restore(int argc, char **argv)
 		{ "passphrase-file", required_argument, NULL, 'p' },
 		{ "machine", required_argument, NULL, 'm' },
 		{ "threads", required_argument, NULL, 'T' },
+		{ "apply", no_argument, NULL, 'A' },
+		{ "authsysvol", no_argument, NULL, 'Y' },
+		{ "reboot", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const sv_cmd_def *cmd = sv_cmd_find("restore");
@@ -26,7 +30,7 @@ int cmd_restore(int argc, char **argv)
 	vault *v = NULL;
 	char id[65], size[32];
 	uint64_t threads = 0;
-	int c, rc;
+	int c, rc, apply = 0, authsysvol = 0, reboot = 0;
 
 	memset(&o, 0, sizeof(o));
 	while ((c = sv_getopt(argc, argv, lo, cmd)) != -1) {
@@ -37,6 +41,9 @@ int cmd_restore(int argc, char **argv)
 		case 'v': url = optarg; break;
 		case 'p': pass_file = optarg; break;
 		case 'm': machine = optarg; break;
+		case 'A': apply = 1; break;
+		case 'Y': authsysvol = 1; break;
+		case 'R': reboot = 1; break;
 		case 'T':
 			if (sv_parse_u64(&threads, optarg) < 0 || threads < 1 || threads > 64)
 				return sv_cmd_usage_error(cmd, "--threads takes a number from 1 to 64");
@@ -48,6 +55,8 @@ int cmd_restore(int argc, char **argv)
 		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	if (!spec || !o.target_dir)
 		return sv_cmd_usage_error(cmd, "--point <id>|latest and --to <dir> are required");
+	if ((authsysvol || reboot) && !apply)
+		return sv_cmd_usage_error(cmd, "--authsysvol and --reboot go with --apply");
 	o.threads = (int)threads;
 	o.progress = sv_agent_progress;
 	o.point_id = id;
@@ -57,17 +66,23 @@ int cmd_restore(int argc, char **argv)
 	if (rc == 0)
 		rc = vault_restore(v, &o, &r);
 	sv_agent_progress_done();
+	if (rc == 0 && apply)
+		rc = sv_agent_apply(v, id, o.target_dir, authsysvol, reboot);
 	vault_close(v);
 	if (rc < 0)
 		return sv_cmd_fail();
 	if (g_agent.json)
-		return sv_agent_print_json(json_pack("{s:s,s:s,s:I,s:I,s:f}", "point", id,
-						     "to", o.target_dir,
+		return sv_agent_print_json(json_pack("{s:s,s:s,s:b,s:I,s:I,s:f}", "point", id,
+						     "to", o.target_dir, "applied", apply,
 						     "files", (json_int_t)r.files,
 						     "bytes", (json_int_t)r.bytes,
 						     "seconds", (double)r.elapsed_ms / 1000.0));
 	sv_format_size(size, sizeof(size), r.bytes);
 	printf("restored point %s to %s: %llu files, %s, every file verified\n", id,
 	       o.target_dir, (unsigned long long)r.files, size);
+	if (apply)
+		printf("wbadmin recovered the system state from it%s\n",
+		       reboot ? "; the server restarts to finish" :
+				"; restart the server to finish");
 	return SV_EXIT_OK;
 }

@@ -36,27 +36,45 @@ const sv_cmd_def sv_commands[] = {
 	  "average chunk (a power of two; minimum a quarter, maximum four times\n"
 	  "it; default 64K); --compression-level the zstd level (default 1).\n"
 	  "Both are fixed for the life of the vault.\n" },
-	{ "backup", cmd_backup, "Store a tree as a new recovery point",
-	  "usage: sysvault backup --source-dir <dir> [--vault <dir>]\n"
-	  "                       [--passphrase-file <file>] [--machine <name>]\n"
-	  "                       [--threads <n>]\n"
+	{ "backup", cmd_backup, "Back up the system state into the vault",
+	  "usage: sysvault backup [--vault <dir>] [--passphrase-file <file>]\n"
+	  "                       [--scratch <dir>] [--wbadmin-timeout <duration>]\n"
+	  "                       [--machine <name>] [--threads <n>]\n"
+	  "       sysvault backup --source-dir <dir> [...]\n"
 	  "\n"
-	  "Deduplicates, compresses, encrypts and stores every file under\n"
-	  "<dir> as one recovery point for this machine (or --machine). Prints\n"
-	  "a summary; progress on a terminal, or JSON lines on stderr with\n"
-	  "--json.\n" },
+	  "Runs 'wbadmin start systemstatebackup' onto the private staging\n"
+	  "volume (a VHDX in the scratch folder; a directory where virtual disks\n"
+	  "do not exist), checks that wbadmin really produced a new version,\n"
+	  "then stores the newest WindowsImageBackup tree as one recovery point:\n"
+	  "deduplicated, compressed, encrypted. wbadmin is found through\n"
+	  "$SYSVAULT_WBADMIN, \"wsb.wbadmin\" in config.json, or\n"
+	  "%SystemRoot%\\System32\\wbadmin.exe. A failure names its stable code\n"
+	  "(docs/errors.md) and the fix. --wbadmin-timeout (default 6h) stops a\n"
+	  "hung wbadmin; Ctrl-C cancels (exit code 4).\n"
+	  "\n"
+	  "With --source-dir, stores that directory tree instead of running\n"
+	  "wbadmin. Prints a summary; progress on a terminal, or JSON lines on\n"
+	  "stderr with --json.\n" },
 	{ "points", cmd_points, "List the recovery points in the vault",
 	  "usage: sysvault points [--vault <dir>] [--passphrase-file <file>]\n"
 	  "                       [--machine <name>] [--json]\n" },
 	{ "restore", cmd_restore, "Restore a recovery point into a directory",
 	  "usage: sysvault restore --point <id>|latest --to <dir> [--overwrite]\n"
+	  "                        [--apply [--authsysvol] [--reboot]]\n"
 	  "                        [--vault <dir>] [--passphrase-file <file>]\n"
 	  "                        [--machine <name>] [--threads <n>]\n"
 	  "\n"
 	  "Writes every file of the point under <dir>. Every chunk and every\n"
 	  "file's SHA-256 is verified before the file takes its name; existing\n"
 	  "files are refused unless --overwrite. <id> is 'latest' or at least 8\n"
-	  "hex digits of an id from 'sysvault points'.\n" },
+	  "hex digits of an id from 'sysvault points'.\n"
+	  "\n"
+	  "--apply then runs 'wbadmin start systemstaterecovery' on the restored\n"
+	  "tree (-backupTarget:<dir>, the point's machine and version); with\n"
+	  "--authsysvol for an authoritative SYSVOL restore (domain controllers,\n"
+	  "in DSRM: the steps are printed), and never reboots unless --reboot.\n"
+	  "Restore into an empty directory before --apply: wbadmin reads the\n"
+	  "catalogue of the tree it is given.\n" },
 	{ "vault check", cmd_vault_check, "Verify the vault's structure and data",
 	  "usage: sysvault vault check [--read-data[=<percent>]] [--vault <dir>]\n"
 	  "                            [--passphrase-file <file>] [--json]\n"
@@ -70,6 +88,12 @@ const sv_cmd_def sv_commands[] = {
 	  "\n"
 	  "Empties the local cache and rebuilds it from the vault's index, point\n"
 	  "and pack objects alone.\n" },
+	{ "wsb versions", cmd_wsb_versions, "List the wbadmin versions on the staging volume",
+	  "usage: sysvault wsb versions [--scratch <dir>] [--json]\n"
+	  "\n"
+	  "Runs 'wbadmin get versions' for the staging volume and lists the\n"
+	  "version identifiers (normally one: older ones are trimmed after each\n"
+	  "backup).\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 

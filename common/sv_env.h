@@ -30,4 +30,9 @@ int sv_env_isatty(FILE *f);
  * terminal; SV_EINVAL when the line does not fit. */
 int sv_env_read_secret(const char *prompt, char *buf, size_t size);
 
+/* Catches Ctrl-C / SIGINT / SIGTERM (console close on Windows) so that a
+ * long operation can stop cleanly; sv_env_interrupted() then returns 1. */
+void sv_env_catch_interrupt(void);
+int sv_env_interrupted(void);
+
 #endif

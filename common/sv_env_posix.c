@@ -1,6 +1,7 @@
 /*
  * sv_env_posix.c - command line, environment and terminal on POSIX.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,4 +62,28 @@ int sv_env_read_secret(const char *prompt, char *buf, size_t size)
 	else if (n + 1 == size)
 		return sv_error_set(SV_EINVAL, "input longer than %zu bytes", size - 1);
 	return 0;
+}
+
+static volatile sig_atomic_t g_interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_interrupted = 1;
+}
+
+void sv_env_catch_interrupt(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int sv_env_interrupted(void)
+{
+	return g_interrupted != 0;
 }

@@ -132,3 +132,22 @@ int sv_env_read_secret(const char *prompt, char *buf, size_t size)
 	free(s);
 	return rc;
 }
+
+static volatile LONG g_interrupted;
+
+static BOOL WINAPI on_ctrl(DWORD type)
+{
+	(void)type;
+	InterlockedExchange(&g_interrupted, 1);
+	return TRUE;   /* handled: the operation stops on its own */
+}
+
+void sv_env_catch_interrupt(void)
+{
+	SetConsoleCtrlHandler(on_ctrl, TRUE);
+}
+
+int sv_env_interrupted(void)
+{
+	return InterlockedCompareExchange(&g_interrupted, 0, 0) != 0;
+}

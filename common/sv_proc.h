@@ -44,7 +44,8 @@ typedef struct sv_proc_opts {
 } sv_proc_opts;
 
 typedef struct sv_proc_result {
-	int exited;          /* 1 when the child exited by itself */
+	int exited;          /* 1 when the child exited (itself, or after a
+				polite stop it honoured) */
 	int exit_code;       /* its exit status (valid when exited) */
 	int timed_out;       /* killed because timeout_ms passed */
 	int cancelled;       /* killed because should_stop/on_line asked */

@@ -254,7 +254,8 @@ static int wait_child(run_state *st, sv_proc_result *res, pid_t pid,
 	}
 	drain(st, fds);
 	res->elapsed_ms = sv_time_mono_ms() - start;
-	if (WIFEXITED(status) && !res->timed_out && !res->cancelled) {
+	if (WIFEXITED(status)) {
+		/* Also after a polite stop that the child honoured. */
 		res->exited = 1;
 		res->exit_code = WEXITSTATUS(status);
 	} else if (WIFSIGNALED(status)) {

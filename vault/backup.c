@@ -29,8 +29,8 @@
 #include "vault_walk.h"
 
 #define SEGMENT_SIZE ((size_t)2 << 20)
-#define MAX_SEGMENTS 4
-#define JOB_RING 1024
+#define MAX_SEGMENTS 3
+#define JOB_RING 512
 
 enum { JOB_CHUNK, JOB_FILE_START, JOB_FILE_END };
 
@@ -60,7 +60,12 @@ typedef struct pipeline {
 	vault_chunker *chunker;
 
 	sv_mutex *mu;
-	sv_cond *cond;          /* any state change; everyone re-checks */
+	sv_cond *work;          /* workers: jobs to claim */
+	sv_cond *done;          /* collector: the next job is done */
+	sv_cond *space;         /* reader: a free slot or segment */
+	sv_cond *upload_cv;     /* uploader and collector: the hand-off */
+	segment *pool[MAX_SEGMENTS];   /* free segments, reused */
+	int npool;
 	job *ring;
 	uint64_t filled;        /* jobs written by the reader */
 	uint64_t claimed;       /* jobs taken by workers */
@@ -91,7 +96,10 @@ static void fail_locked(pipeline *pl, int code)
 		sv_strlcpy(pl->err_msg, sv_error_msg(), sizeof(pl->err_msg));
 	}
 	pl->stop = 1;
-	sv_cond_broadcast(pl->cond);
+	sv_cond_broadcast(pl->work);
+	sv_cond_broadcast(pl->done);
+	sv_cond_broadcast(pl->space);
+	sv_cond_broadcast(pl->upload_cv);
 }
 
 static void fail(pipeline *pl, int code)
@@ -103,14 +111,15 @@ static void fail(pipeline *pl, int code)
 
 /* ---- reader ---- */
 
+/* Segments go back to the pool: no allocation (and no page faults) per
+ * segment in the steady state. */
 static void segment_unref_locked(pipeline *pl, segment *s)
 {
 	if (--s->refs > 0)
 		return;
-	free(s->data);
-	free(s);
+	pl->pool[pl->npool++] = s;
 	pl->live_segments--;
-	sv_cond_broadcast(pl->cond);
+	sv_cond_signal(pl->space);
 }
 
 /* Waits for a free job slot; returns NULL when the pipeline stops. */
@@ -120,7 +129,7 @@ static job *slot_wait(pipeline *pl)
 
 	sv_mutex_lock(pl->mu);
 	while (!pl->stop && pl->filled - pl->consumed >= JOB_RING)
-		sv_cond_wait(pl->cond, pl->mu);
+		sv_cond_wait(pl->space, pl->mu);
 	if (!pl->stop)
 		j = &pl->ring[pl->filled % JOB_RING];
 	sv_mutex_unlock(pl->mu);
@@ -145,37 +154,27 @@ static int emit(pipeline *pl, int kind, size_t file, segment *s,
 	if (s)
 		s->refs++;
 	pl->filled++;
-	sv_cond_broadcast(pl->cond);
+	if (kind == JOB_CHUNK)
+		sv_cond_signal(pl->work);
+	else if (pl->filled == pl->consumed + 1)
+		sv_cond_signal(pl->done);
 	sv_mutex_unlock(pl->mu);
 	return 0;
 }
 
 static int segment_new(pipeline *pl, segment **out)
 {
-	segment *s;
-
 	sv_mutex_lock(pl->mu);
-	while (!pl->stop && pl->live_segments >= MAX_SEGMENTS)
-		sv_cond_wait(pl->cond, pl->mu);
+	while (!pl->stop && pl->npool == 0)
+		sv_cond_wait(pl->space, pl->mu);
 	if (pl->stop) {
 		sv_mutex_unlock(pl->mu);
 		return SV_ECANCELLED;
 	}
+	*out = pl->pool[--pl->npool];
+	(*out)->refs = 1;
 	pl->live_segments++;
 	sv_mutex_unlock(pl->mu);
-	s = sv_calloc(1, sizeof(*s));
-	if (s && !(s->data = sv_malloc(SEGMENT_SIZE))) {
-		free(s);
-		s = NULL;
-	}
-	if (!s) {
-		sv_mutex_lock(pl->mu);
-		pl->live_segments--;
-		sv_mutex_unlock(pl->mu);
-		return SV_ENOMEM;
-	}
-	s->refs = 1;
-	*out = s;
 	return 0;
 }
 
@@ -273,7 +272,8 @@ static void reader_main(void *arg)
 	if (rc < 0 && rc != SV_ECANCELLED)
 		fail_locked(pl, rc);
 	pl->reader_done = 1;
-	sv_cond_broadcast(pl->cond);
+	sv_cond_broadcast(pl->work);
+	sv_cond_signal(pl->done);
 	sv_mutex_unlock(pl->mu);
 }
 
@@ -302,34 +302,45 @@ static int work_chunk(pipeline *pl, vault_cache_reader *cr, job *j)
 	return rc;
 }
 
+#define CLAIM_MAX 8   /* jobs a worker takes at once */
+
 static void worker_main(void *arg)
 {
 	pipeline *pl = arg;
 	vault_cache_reader *cr = NULL;
+	job *mine[CLAIM_MAX];
 	int rc = vault__cache_reader_open(&cr, pl->v->cache);
 
 	sv_mutex_lock(pl->mu);
 	if (rc < 0)
 		fail_locked(pl, rc);
 	for (;;) {
-		job *j;
+		int n = 0, i, wake = 0;
 
 		while (!pl->stop && pl->claimed == pl->filled && !pl->reader_done)
-			sv_cond_wait(pl->cond, pl->mu);
+			sv_cond_wait(pl->work, pl->mu);
 		if (pl->stop || pl->claimed == pl->filled)
 			break;
-		j = &pl->ring[pl->claimed++ % JOB_RING];
-		if (j->kind != JOB_CHUNK)
-			continue;
+		while (n < CLAIM_MAX && pl->claimed < pl->filled) {
+			job *j = &pl->ring[pl->claimed++ % JOB_RING];
+
+			if (j->kind == JOB_CHUNK)
+				mine[n++] = j;
+		}
 		sv_mutex_unlock(pl->mu);
-		rc = work_chunk(pl, cr, j);
+		for (i = 0, rc = 0; i < n && rc == 0; i++)
+			rc = work_chunk(pl, cr, mine[i]);
 		sv_mutex_lock(pl->mu);
 		if (rc < 0) {
 			fail_locked(pl, rc);
 			break;
 		}
-		j->done = 1;
-		sv_cond_broadcast(pl->cond);
+		for (i = 0; i < n; i++) {
+			mine[i]->done = 1;
+			wake |= mine[i] == &pl->ring[pl->consumed % JOB_RING];
+		}
+		if (wake)
+			sv_cond_signal(pl->done);
 	}
 	sv_mutex_unlock(pl->mu);
 	vault__cache_reader_close(cr);
@@ -346,7 +357,7 @@ static void uploader_main(void *arg)
 	sv_mutex_lock(pl->mu);
 	for (;;) {
 		while (!pl->upload && !pl->uploader_quit)
-			sv_cond_wait(pl->cond, pl->mu);
+			sv_cond_wait(pl->upload_cv, pl->mu);
 		if (!pl->upload)
 			break;
 		vault__name_pack(name, pl->upload_id);
@@ -360,7 +371,7 @@ static void uploader_main(void *arg)
 			fail_locked(pl, rc);
 		else
 			pl->packs_written++;
-		sv_cond_broadcast(pl->cond);
+		sv_cond_broadcast(pl->upload_cv);
 	}
 	sv_mutex_unlock(pl->mu);
 }
@@ -405,7 +416,7 @@ static int pack_close(collector *c)
 	pl->r->bytes_stored += len;
 	sv_mutex_lock(pl->mu);
 	while (pl->upload && !pl->stop)
-		sv_cond_wait(pl->cond, pl->mu);
+		sv_cond_wait(pl->upload_cv, pl->mu);
 	if (pl->stop) {
 		sv_mutex_unlock(pl->mu);
 		return SV_ECANCELLED;
@@ -415,7 +426,7 @@ static int pack_close(collector *c)
 	pl->upload_bytes = bytes;
 	pl->upload_len = len;
 	c->pb = NULL;
-	sv_cond_broadcast(pl->cond);
+	sv_cond_broadcast(pl->upload_cv);
 	sv_mutex_unlock(pl->mu);
 	return 0;
 }
@@ -588,7 +599,7 @@ static job *next_done(pipeline *pl, collector *c)
 		}
 		if (pl->reader_done && pl->consumed == pl->filled)
 			break;
-		if (sv_cond_timedwait(pl->cond, pl->mu, 200) == SV_ETIMEOUT) {
+		if (sv_cond_timedwait(pl->done, pl->mu, 200) == SV_ETIMEOUT) {
 			sv_mutex_unlock(pl->mu);
 			report(c, 0);
 			if (pl->o->cancel && pl->o->cancel(pl->o->ud))
@@ -607,7 +618,7 @@ static void release(pipeline *pl, job *j)
 	if (j->seg)
 		segment_unref_locked(pl, j->seg);
 	pl->consumed++;
-	sv_cond_broadcast(pl->cond);
+	sv_cond_signal(pl->space);
 	sv_mutex_unlock(pl->mu);
 }
 
@@ -727,10 +738,21 @@ static int pipeline_init(pipeline *pl, struct vault *v,
 	pl->v = v;
 	pl->o = o;
 	pl->r = r;
-	if ((rc = vault__tree_scan(&pl->tree, o->source_dir)) < 0 ||
+	if ((rc = vault__tree_scan(&pl->tree, o->source_dir, o->include, o->include_ud)) < 0 ||
 	    (rc = vault__chunker_new(&pl->chunker, &v->chunk, v->chunker_seed)) < 0 ||
-	    (rc = sv_mutex_new(&pl->mu)) < 0 || (rc = sv_cond_new(&pl->cond)) < 0)
+	    (rc = sv_mutex_new(&pl->mu)) < 0 || (rc = sv_cond_new(&pl->work)) < 0 ||
+	    (rc = sv_cond_new(&pl->done)) < 0 || (rc = sv_cond_new(&pl->space)) < 0 ||
+	    (rc = sv_cond_new(&pl->upload_cv)) < 0)
 		return rc;
+	for (pl->npool = 0; pl->npool < MAX_SEGMENTS; pl->npool++) {
+		segment *sg = sv_calloc(1, sizeof(*sg));
+
+		if (!sg || !(sg->data = sv_malloc(SEGMENT_SIZE))) {
+			free(sg);
+			return SV_ENOMEM;
+		}
+		pl->pool[pl->npool] = sg;
+	}
 	pl->ring = sv_calloc(JOB_RING, sizeof(job));
 	return pl->ring ? 0 : SV_ENOMEM;
 }
@@ -751,8 +773,17 @@ static void pipeline_release(pipeline *pl)
 			sv_buf_release(&pl->ring[s].stored);
 	}
 	free(pl->ring);
+	while (pl->npool > 0) {
+		segment *sg = pl->pool[--pl->npool];
+
+		free(sg->data);
+		free(sg);
+	}
 	vault__pack_free(pl->upload);
-	sv_cond_free(pl->cond);
+	sv_cond_free(pl->work);
+	sv_cond_free(pl->done);
+	sv_cond_free(pl->space);
+	sv_cond_free(pl->upload_cv);
 	sv_mutex_free(pl->mu);
 	vault__chunker_free(pl->chunker);
 	vault__tree_free(&pl->tree);
@@ -796,11 +827,13 @@ static int run(pipeline *pl, collector *c, int nworkers)
 		collect(c);
 	sv_mutex_lock(pl->mu);
 	while (pl->upload && !pl->stop)
-		sv_cond_wait(pl->cond, pl->mu);
+		sv_cond_wait(pl->upload_cv, pl->mu);
 	if (pl->err_code)
 		pl->stop = 1;
 	pl->uploader_quit = 1;
-	sv_cond_broadcast(pl->cond);
+	sv_cond_broadcast(pl->upload_cv);
+	sv_cond_broadcast(pl->work);
+	sv_cond_broadcast(pl->space);
 	sv_mutex_unlock(pl->mu);
 	sv_thread_join(reader);
 	for (i = 0; i < nworkers; i++)

@@ -783,6 +783,9 @@ int vault__cache_reader_open(vault_cache_reader **out, vault_cache *c)
 	    (rc = prepare(r->db, r->path, cache_sql[Q_LOOKUP], &r->lookup)) !=
 		    0)
 		goto done;
+	/* Readers are one per worker thread: 512 KiB of page cache each keeps
+	 * the backup inside its memory budget; the OS caches the rest. */
+	sqlite3_exec(r->db, "PRAGMA cache_size=-512", NULL, NULL, NULL);
 	*out = r;
 	r = NULL;
 done:

@@ -183,7 +183,7 @@ static int check_segment(checker *c, const char *point, const char *path,
 	plain = sv_malloc(loc.raw_length);
 	if (!plain)
 		return SV_ENOMEM;
-	rc = vault__read_blob(c->v, id, &loc, plain);
+	rc = vault__read_blob(c->v, id, &loc, plain, NULL);
 	if (rc == 0)
 		rc = vault__list_decode(&refs, &n, plain, loc.raw_length);
 	if (rc == SV_ECORRUPT || rc == SV_ENOTFOUND) {

@@ -570,31 +570,56 @@ int vault__store_object(struct vault *v, const char *dir, int kind,
 	return rc;
 }
 
+static int pack_head(struct vault *v, const char *name,
+		     const uint8_t pack_id[VAULT_ID_LEN], vault_head_cache *hc,
+		     uint8_t head[VAULT_PACK_HEAD_LEN])
+{
+	sv_buf b;
+	int rc;
+
+	if (hc && hc->valid && !memcmp(hc->pack_id, pack_id, VAULT_ID_LEN)) {
+		memcpy(head, hc->head, VAULT_PACK_HEAD_LEN);
+		return 0;
+	}
+	sv_buf_init(&b, VAULT_PACK_HEAD_LEN);
+	rc = v->be->ops->get(v->be, name, 0, VAULT_PACK_HEAD_LEN, &b);
+	if (rc == 0) {
+		memcpy(head, b.ptr, VAULT_PACK_HEAD_LEN);
+		if (hc) {
+			memcpy(hc->pack_id, pack_id, VAULT_ID_LEN);
+			memcpy(hc->head, head, VAULT_PACK_HEAD_LEN);
+			hc->valid = 1;
+		}
+	}
+	sv_buf_release(&b);
+	return rc;
+}
+
 int vault__read_blob(struct vault *v, const uint8_t id[VAULT_ID_LEN],
-		     const vault_blob_loc *loc, uint8_t *out)
+		     const vault_blob_loc *loc, uint8_t *out,
+		     vault_head_cache *hc)
 {
 	char name[VAULT_NAME_MAX];
+	uint8_t head[VAULT_PACK_HEAD_LEN];
 	vault_blob_entry e;
-	sv_buf head, blob;
+	sv_buf blob;
 	int rc;
 
 	vault__name_pack(name, loc->pack_id);
-	sv_buf_init(&head, VAULT_PACK_HEAD_LEN);
 	sv_buf_init(&blob, (size_t)loc->length);
 	memcpy(e.id, id, VAULT_ID_LEN);
 	e.offset = loc->offset;
 	e.length = loc->length;
 	e.raw_length = loc->raw_length;
 	e.flags = loc->flags;
-	rc = v->be->ops->get(v->be, name, 0, VAULT_PACK_HEAD_LEN, &head);
+	rc = pack_head(v, name, loc->pack_id, hc, head);
 	if (rc == 0)
 		rc = v->be->ops->get(v->be, name, loc->offset, loc->length, &blob);
 	if (rc == 0)
-		rc = vault__pack_open_blob(out, &v->mk, (const uint8_t *)head.ptr,
-					   &e, (const uint8_t *)blob.ptr);
+		rc = vault__pack_open_blob(out, &v->mk, head, &e,
+					   (const uint8_t *)blob.ptr);
 	if (rc < 0 && rc != SV_ENOMEM)
 		sv_error_prefix("pack %s", name);
-	sv_buf_release(&head);
 	sv_buf_release(&blob);
 	return rc;
 }

@@ -40,7 +40,8 @@ typedef struct pool {
 	uint64_t generation;
 } pool;
 
-static int fetch_one(struct vault *v, vault_cache_reader *cr, fetch *f)
+static int fetch_one(struct vault *v, vault_cache_reader *cr,
+		     vault_head_cache *hc, fetch *f)
 {
 	vault_blob_loc loc;
 	char hex[VAULT_HEX_ID_LEN + 1];
@@ -62,11 +63,11 @@ static int fetch_one(struct vault *v, vault_cache_reader *cr, fetch *f)
 	f->data = sv_malloc(loc.raw_length ? loc.raw_length : 1);
 	if (!f->data)
 		return SV_ENOMEM;
-	return vault__read_blob(v, f->ref.id, &loc, f->data);
+	return vault__read_blob(v, f->ref.id, &loc, f->data, hc);
 }
 
 /* Takes and runs fetches of the current batch until none is left. */
-static void drain_batch(pool *p, vault_cache_reader *cr)
+static void drain_batch(pool *p, vault_cache_reader *cr, vault_head_cache *hc)
 {
 	for (;;) {
 		fetch *f;
@@ -76,7 +77,7 @@ static void drain_batch(pool *p, vault_cache_reader *cr)
 			return;
 		f = &p->batch[p->next++];
 		sv_mutex_unlock(p->mu);
-		rc = cr ? fetch_one(p->v, cr, f)
+		rc = cr ? fetch_one(p->v, cr, hc, f)
 			: sv_error_set(SV_EIO, "no cache connection for this thread");
 		if (rc < 0) {
 			f->rc = rc;
@@ -92,6 +93,7 @@ static void pool_main(void *arg)
 {
 	pool *p = arg;
 	vault_cache_reader *cr = NULL;
+	vault_head_cache hc = { 0 };
 	uint64_t seen = 0;
 
 	if (vault__cache_reader_open(&cr, p->v->cache) < 0)
@@ -100,7 +102,7 @@ static void pool_main(void *arg)
 	while (!p->quit) {
 		if (p->generation != seen && p->next < p->count) {
 			seen = p->generation;
-			drain_batch(p, cr);
+			drain_batch(p, cr, &hc);
 			continue;
 		}
 		sv_cond_wait(p->cond, p->mu);
@@ -256,7 +258,7 @@ static int restore_segment(file_ctx *fc, const char *hex)
 	if (rc == 0 && !(plain = sv_malloc(loc.raw_length)))
 		rc = SV_ENOMEM;
 	if (rc == 0)
-		rc = vault__read_blob(fc->v, id, &loc, plain);
+		rc = vault__read_blob(fc->v, id, &loc, plain, NULL);
 	if (rc == 0)
 		rc = vault__list_decode(&refs, &n, plain, loc.raw_length);
 	if (rc < 0 && rc != SV_ENOMEM && rc != SV_ECANCELLED)

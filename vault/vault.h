@@ -76,6 +76,10 @@ typedef struct vault_backup_opts {
 	const char *fqdn;
 	json_t *meta;             /* extra fields merged into the point (wbadmin
 				     version, writers, hardware); may be NULL */
+	/* Which entries of the tree to store (rel is '/'-separated); NULL:
+	 * everything. A directory left out is not descended into. */
+	int (*include)(void *ud, const char *rel, int is_dir);
+	void *include_ud;
 	int threads;              /* 0: one per CPU */
 	vault_progress_cb progress;
 	vault_cancel_cb cancel;

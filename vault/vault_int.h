@@ -426,10 +426,19 @@ int vault__load_object(struct vault *v, sv_buf *plain, const char *dir,
 int vault__store_object(struct vault *v, const char *dir, int kind,
 			const void *plain, size_t n,
 			uint8_t id_out[VAULT_ID_LEN]);
+/* The first bytes (magic and salt) of the pack read last, so that reading
+ * several blobs of one pack costs one request each, not two. */
+typedef struct vault_head_cache {
+	int valid;
+	uint8_t pack_id[VAULT_ID_LEN];
+	uint8_t head[VAULT_PACK_HEAD_LEN];
+} vault_head_cache;
+
 /* Reads one stored blob (chunk or list segment) into out (room for
- * loc->raw_length), verified. */
+ * loc->raw_length), verified. hc may be NULL. */
 int vault__read_blob(struct vault *v, const uint8_t id[VAULT_ID_LEN],
-		     const vault_blob_loc *loc, uint8_t *out);
+		     const vault_blob_loc *loc, uint8_t *out,
+		     vault_head_cache *hc);
 
 /* Ensures every pack the cache lists as unindexed still exists in the
  * backend (drops the ones that do not: an interrupted upload). */

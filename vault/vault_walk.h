@@ -22,8 +22,11 @@ typedef struct vault_tree {
 
 /* Lists root recursively. Links are skipped with a warning; a name that
  * could not be restored safely (sv_path_check_relative) is an error naming
- * it. */
-int vault__tree_scan(vault_tree *t, const char *root);
+ * it. include (may be NULL) chooses entries; a left-out directory is not
+ * descended into. */
+int vault__tree_scan(vault_tree *t, const char *root,
+		     int (*include)(void *ud, const char *rel, int is_dir),
+		     void *ud);
 void vault__tree_free(vault_tree *t);
 
 #endif

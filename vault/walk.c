@@ -14,6 +14,8 @@
 typedef struct walk_ctx {
 	vault_tree *t;
 	const char *root;
+	int (*include)(void *ud, const char *rel, int is_dir);
+	void *ud;
 	const char *rel;   /* current directory, relative ("" at the root) */
 	int rc;
 } walk_ctx;
@@ -43,7 +45,7 @@ static int add(vault_tree *t, char *rel, int is_dir, uint64_t size)
 	return 0;
 }
 
-static int walk_dir(vault_tree *t, const char *root, const char *rel);
+static int walk_dir(const walk_ctx *parent, const char *rel);
 
 static int on_entry(void *ud, const sv_dirent *e)
 {
@@ -54,6 +56,10 @@ static int on_entry(void *ud, const sv_dirent *e)
 
 	if (!rel)
 		return SV_ENOMEM;
+	if (w->include && !w->include(w->ud, rel, e->is_dir)) {
+		free(rel);
+		return 0;
+	}
 	if (e->is_link) {
 		sv_log_warn("skipping '%s': links are not backed up", rel);
 		free(rel);
@@ -68,16 +74,17 @@ static int on_entry(void *ud, const sv_dirent *e)
 	if (add(w->t, rel, e->is_dir, e->size) < 0)
 		return SV_ENOMEM;
 	if (e->is_dir)
-		return walk_dir(w->t, w->root, rel);
+		return walk_dir(w, rel);
 	return 0;
 }
 
-static int walk_dir(vault_tree *t, const char *root, const char *rel)
+static int walk_dir(const walk_ctx *parent, const char *rel)
 {
-	walk_ctx w = { t, root, rel, 0 };
-	char *abs = rel[0] ? sv_path_join(root, rel) : sv_strdup(root);
+	walk_ctx w = *parent;
+	char *abs = rel[0] ? sv_path_join(w.root, rel) : sv_strdup(w.root);
 	int rc;
 
+	w.rel = rel;
 	if (!abs)
 		return SV_ENOMEM;
 	sv_path_to_native(abs);
@@ -92,8 +99,11 @@ static int by_path(const void *a, const void *b)
 		      ((const vault_tree_entry *)b)->rel);
 }
 
-int vault__tree_scan(vault_tree *t, const char *root)
+int vault__tree_scan(vault_tree *t, const char *root,
+		     int (*include)(void *ud, const char *rel, int is_dir),
+		     void *ud)
 {
+	walk_ctx top = { t, root, include, ud, "", 0 };
 	int is_dir = 0, rc;
 	size_t i;
 
@@ -102,7 +112,7 @@ int vault__tree_scan(vault_tree *t, const char *root)
 	if (rc == 0 && !is_dir)
 		rc = sv_error_set(SV_EINVAL, "'%s' is not a directory", root);
 	if (rc == 0)
-		rc = walk_dir(t, root, "");
+		rc = walk_dir(&top, "");
 	if (rc < 0) {
 		vault__tree_free(t);
 		return rc;

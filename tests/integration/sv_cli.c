@@ -32,7 +32,8 @@ static int past_deadline(void *ud)
 	return r->kill_at && sv_time_mono_ms() >= r->kill_at;
 }
 
-static void run(cli_run *r, const char *const *args, unsigned kill_after_ms)
+static void run(cli_run *r, const char *const *args, unsigned kill_after_ms,
+		int hard)
 {
 	const char *argv[40];
 	char *exe = sysvault_exe();
@@ -50,7 +51,8 @@ static void run(cli_run *r, const char *const *args, unsigned kill_after_ms)
 	o.timeout_ms = 600000;
 	o.on_line = collect;
 	o.should_stop = past_deadline;
-	o.hard_kill = 1;
+	o.hard_kill = hard;
+	o.grace_ms = 60000;
 	o.ud = r;
 	r->kill_at = kill_after_ms ? sv_time_mono_ms() + kill_after_ms : 0;
 	sv_buf_init(&r->out, 16 << 20);
@@ -58,18 +60,25 @@ static void run(cli_run *r, const char *const *args, unsigned kill_after_ms)
 	sv_buf_adds(&r->out, "");
 	sv_buf_adds(&r->err, "");
 	sv_proc_run(&res, &o);
-	r->code = res.exited ? res.exit_code : -1;
+	/* A polite stop that sysvault honoured still ends in an exit code. */
+	r->code = res.exited ? res.exit_code : res.term_signal == 0 && !hard ? -2 : -1;
 	free(exe);
 }
 
 void cli(cli_run *r, const char *const *args)
 {
-	run(r, args, 0);
+	run(r, args, 0, 1);
 }
 
 void cli_killed(cli_run *r, const char *const *args, unsigned kill_after_ms)
 {
-	run(r, args, kill_after_ms);
+	run(r, args, kill_after_ms, 1);
+}
+
+void cli_interrupted(cli_run *r, const char *const *args,
+		     unsigned interrupt_after_ms)
+{
+	run(r, args, interrupt_after_ms, 0);
 }
 
 void cli_done(cli_run *r)

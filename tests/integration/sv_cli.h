@@ -25,6 +25,11 @@ void cli(cli_run *r, const char *const *args);
 /* As cli(), but kills the process (SIGKILL / job termination) after
  * kill_after_ms; r->code is -1 when it was killed. */
 void cli_killed(cli_run *r, const char *const *args, unsigned kill_after_ms);
+/* As cli(), but after interrupt_after_ms sends the polite stop (SIGTERM /
+ * Ctrl-Break-like job stop on Windows) and waits up to 60 s for sysvault
+ * to finish by itself. */
+void cli_interrupted(cli_run *r, const char *const *args,
+		     unsigned interrupt_after_ms);
 void cli_done(cli_run *r);
 
 #endif

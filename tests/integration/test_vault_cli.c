@@ -364,12 +364,12 @@ static void test_vault_cli__usage_errors(void **state)
 {
 	env *e = *state;
 	const char *a[] = { "restore", "--to", e->out, NULL };
-	const char *b[] = { "backup", "--vault", e->vault, NULL };
+	const char *b[] = { "backup", "--threads", "0", "--vault", e->vault, NULL };
 	const char *c[] = { "points", "--vault", e->vault, NULL };
 	const char *d[] = { "vault", "check", "--read-data=0", "--vault", e->vault, NULL };
 
 	expect(a, 3, "--point");
-	expect(b, 3, "--source-dir");
+	expect(b, 3, "--threads");
 	expect(c, 2, "no vault at");
 	expect(d, 3, "percentage");
 }

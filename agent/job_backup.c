@@ -1,0 +1,157 @@
+/*
+ * job_backup.c - one system-state backup: staging volume -> wbadmin ->
+ * vault. The only place that knows both wsb and vault.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "job.h"
+#include "sv_buf.h"
+#include "sv_env.h"
+#include "sv_log.h"
+#include "sv_path.h"
+#include "sv_platform.h"
+#include "wsb.h"
+
+#define STAGING_MAX ((uint64_t)512 << 30)   /* dynamic VHDX: a ceiling */
+
+char *sv_agent_scratch_dir(const char *opt)
+{
+	const char *cfg = sv_agent_config("scratch");
+
+	if (opt)
+		return sv_strdup(opt);
+	if (cfg)
+		return sv_strdup(cfg);
+	return sv_path_join(sv_agent_state_dir(), "Scratch");
+}
+
+int sv_agent_wsb_init(sv_wsb_ctx *c, const sv_wsb_args *a)
+{
+	const char *cfg_timeout = sv_agent_config("wsb.timeout");
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->o.phase_timeout_ms = a->timeout_ms;
+	if (!c->o.phase_timeout_ms && cfg_timeout &&
+	    (rc = sv_agent_parse_duration(&c->o.phase_timeout_ms, cfg_timeout)) < 0)
+		return rc;
+	c->wbadmin = wsb_wbadmin_path(sv_agent_config("wsb.wbadmin"));
+	if (!c->wbadmin)
+		return SV_ENOMEM;
+	c->o.wbadmin = c->wbadmin;
+	rc = wsb_catalogue_load(&c->catalogue);
+	c->o.catalogue = c->catalogue;
+	return rc;
+}
+
+void sv_agent_wsb_release(sv_wsb_ctx *c)
+{
+	free(c->wbadmin);
+	wsb_catalogue_free(c->catalogue);
+	memset(c, 0, sizeof(*c));
+}
+
+static int interrupted(void *ud)
+{
+	(void)ud;
+	return sv_env_interrupted();
+}
+
+static void wbadmin_progress(void *ud, int percent, const char *line)
+{
+	(void)ud;
+	sv_log_info("wbadmin: %s", line);
+	if (percent >= 0 && sv_env_isatty(stderr))
+		fprintf(stderr, "\rwbadmin: %d%%   ", percent);
+}
+
+/* The point's extra fields: wbadmin version, layout, hardware identity. */
+static json_t *point_meta(const char *version, const wsb_layout *l)
+{
+	json_t *m = json_object(), *hw = NULL;
+	sv_smbios_info si;
+
+	if (!m || sv_json_set(m, "wbadmin_version", json_string(version)) ||
+	    sv_json_set(m, "wsb", wsb_layout_json(l))) {
+		json_decref(m);
+		return NULL;
+	}
+	if (sv_smbios_read(&si) == 0)
+		hw = json_pack("{s:s,s:s,s:s}", "uuid", si.uuid, "manufacturer",
+			       si.manufacturer, "product", si.product);
+	sv_json_set(m, "hardware", hw ? hw : json_object());
+	return m;
+}
+
+static int include_layout(void *ud, const char *rel, int is_dir)
+{
+	return wsb_layout_includes(ud, rel, is_dir);
+}
+
+/* Runs wbadmin onto the staging volume; fills *target and the version. */
+static int run_wbadmin(const sv_wsb_args *a, wsb_opts *wo, char **target,
+		       wsb_backup_result *wr)
+{
+	char *scratch = sv_agent_scratch_dir(a->scratch);
+	int rc;
+
+	if (!scratch)
+		return SV_ENOMEM;
+	rc = wsb_staging_prepare(scratch, STAGING_MAX, target);
+	free(scratch);
+	if (rc < 0) {
+		sv_error_prefix("cannot prepare the staging volume");
+		return rc;
+	}
+	wo->cancel = interrupted;
+	wo->progress = wbadmin_progress;
+	rc = wsb_backup(wo, *target, wr);
+	if (sv_env_isatty(stderr))
+		fputc('\n', stderr);
+	return rc;
+}
+
+int sv_agent_backup_system_state(vault *v, const sv_wsb_args *a,
+				 vault_backup_opts *bo, vault_backup_result *r,
+				 char version[WSB_VERSION_LEN + 1])
+{
+	sv_wsb_ctx wc;
+	wsb_backup_result wr;
+	wsb_layout layout;
+	char *target = NULL;
+	json_t *meta = NULL;
+	int rc;
+
+	memset(&layout, 0, sizeof(layout));
+	sv_env_catch_interrupt();
+	rc = sv_agent_wsb_init(&wc, a);
+	if (rc == 0)
+		rc = run_wbadmin(a, &wc.o, &target, &wr);
+	if (rc == 0)
+		rc = wsb_layout_scan(&layout, target, NULL);
+	if (rc == 0 && !(meta = point_meta(wr.version, &layout)))
+		rc = SV_ENOMEM;
+	if (rc == 0) {
+		bo->source_dir = target;
+		bo->meta = meta;
+		bo->include = include_layout;
+		bo->include_ud = &layout;
+		bo->cancel = interrupted;
+		rc = vault_backup(v, bo, r);
+	}
+	if (rc == 0) {
+		memcpy(version, wr.version, WSB_VERSION_LEN + 1);
+		/* Older versions on the staging volume are no longer needed. */
+		if (wsb_trim(&wc.o, target, 1) < 0)
+			sv_log_warn("could not trim old versions on the staging volume: %s",
+				    sv_error_msg());
+	}
+	json_decref(meta);
+	wsb_layout_release(&layout);
+	free(target);
+	sv_agent_wsb_release(&wc);
+	return rc;
+}
