@@ -21,7 +21,7 @@ done
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/install-deps.sh
-cmake -S . -B build/demo -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build/demo -G Ninja -DCMAKE_BUILD_TYPE=Release -DSV_BUILD_TESTS=ON >/dev/null
 cmake --build build/demo --target sysvault wbadmin >/dev/null
 sv=$root/build/demo/agent/sysvault
 
