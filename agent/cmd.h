@@ -73,5 +73,6 @@ int cmd_restore(int argc, char **argv);
 int cmd_vault_check(int argc, char **argv);
 int cmd_vault_sync(int argc, char **argv);
 int cmd_wsb_versions(int argc, char **argv);
+int cmd_preflight(int argc, char **argv);
 
 #endif

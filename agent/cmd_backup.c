@@ -6,6 +6,7 @@
 
 #include "agent.h"
 #include "job.h"
+#include "diag.h"
 #include "sv_buf.h"
 #include "sv_platform.h"
 
@@ -54,6 +55,7 @@ int cmd_backup(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "scratch", required_argument, NULL, 'S' },
 		{ "wbadmin-timeout", required_argument, NULL, 'W' },
+		{ "skip-check", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const sv_cmd_def *cmd = sv_cmd_find("backup");
@@ -62,7 +64,9 @@ int cmd_backup(int argc, char **argv)
 	vault_backup_opts o;
 	vault_backup_result r;
 	vault *v = NULL;
-	sv_wsb_args wa = { NULL, 0 };
+	sv_wsb_args wa = { NULL, 0, NULL, NULL };
+	const char *skips[16];
+	int nskips = 0;
 	char version[WSB_VERSION_LEN + 1] = "";
 	uint64_t threads = 0;
 	int c, rc;
@@ -79,6 +83,11 @@ int cmd_backup(int argc, char **argv)
 				return sv_cmd_usage_error(cmd, "--threads takes a number from 1 to 64");
 			break;
 		case 'S': wa.scratch = optarg; break;
+		case 'K':
+			if (nskips == 15 || !diag_check_exists(optarg))
+				return sv_cmd_usage_error(cmd, "--skip-check takes a check id from 'sysvault preflight' (PF001..PF015), at most 15 times");
+			skips[nskips++] = optarg;
+			break;
 		case 'W':
 			if (sv_agent_parse_duration(&wa.timeout_ms, optarg) < 0)
 				return sv_cmd_usage_error(cmd, "%s", sv_error_msg());
@@ -92,6 +101,8 @@ int cmd_backup(int argc, char **argv)
 		sv_strlcpy(machine, "unknown", sizeof(machine));
 	if (sv_machine_fqdn(fqdn, sizeof(fqdn)) < 0)
 		sv_strlcpy(fqdn, machine, sizeof(fqdn));
+	skips[nskips] = NULL;
+	wa.skip_checks = skips;
 	o.machine = machine;
 	o.fqdn = fqdn;
 	o.threads = (int)threads;
@@ -99,8 +110,10 @@ int cmd_backup(int argc, char **argv)
 	rc = sv_agent_open_vault(&v, url, pass_file);
 	if (rc == 0 && o.source_dir)
 		rc = vault_backup(v, &o, &r);
-	else if (rc == 0)
+	else if (rc == 0) {
+		wa.vault = v;
 		rc = sv_agent_backup_system_state(v, &wa, &o, &r, version);
+	}
 	sv_agent_progress_done();
 	vault_close(v);
 	if (rc < 0)

@@ -12,6 +12,8 @@ typedef struct sv_wsb_args {
 	const char *scratch;     /* --scratch, else config "scratch", else
 				    <state>/Scratch */
 	uint32_t timeout_ms;     /* --wbadmin-timeout, else config wsb.timeout */
+	const char *const *skip_checks;  /* --skip-check PF0xx, NULL-terminated */
+	vault *vault;            /* for the preflight's vault checks */
 } sv_wsb_args;
 
 /* The scratch folder (caller frees). */

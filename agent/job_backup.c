@@ -14,6 +14,8 @@
 #include "sv_path.h"
 #include "sv_platform.h"
 #include "wsb.h"
+#include "diag.h"
+#include "sv_version.h"
 
 #define STAGING_MAX ((uint64_t)512 << 30)   /* dynamic VHDX: a ceiling */
 
@@ -68,6 +70,52 @@ static void wbadmin_progress(void *ud, int percent, const char *line)
 		fprintf(stderr, "\rwbadmin: %d%%   ", percent);
 }
 
+static int ping_vault(void *ud, uint32_t timeout_ms, int64_t *server_time,
+		      char *err, size_t n)
+{
+	int rc = vault_ping(ud, server_time);
+
+	(void)timeout_ms;   /* a local vault answers at once */
+	if (rc < 0)
+		snprintf(err, n, "%s", sv_error_msg());
+	return rc;
+}
+
+/* The blocking preflight checks: a failure ends the job before wbadmin is
+ * touched, naming the check, its evidence and the fix. */
+static int preflight(vault *v, const sv_wsb_args *a, const char *scratch,
+		     const char *wbadmin)
+{
+	diag_vault_cb cb = { ping_vault, v };
+	diag_report *rep = NULL;
+	diag_opts d;
+	diag_result res;
+	size_t i;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.wbadmin = wbadmin;
+	d.scratch_dir = scratch;
+	d.vault = &cb;
+	d.agent_version = SV_VERSION;
+	d.skip = a->skip_checks;
+	d.blocking_only = 1;
+	rc = diag_run(&rep, &d);
+	for (i = 0; rc == 0 && i < diag_count(rep); i++) {
+		if (diag_result_at(rep, i, &res) < 0 || res.verdict != DIAG_FAIL)
+			continue;
+		rc = sv_error_set(SV_ERROR, "preflight %s failed (%s): %s Fix: %s "
+				  "(or pass --skip-check %s if you know better)",
+				  res.id, res.title, res.reason, res.fix ? res.fix : "",
+				  res.id);
+	}
+	for (i = 0; a->skip_checks && a->skip_checks[i]; i++)
+		sv_log_warn("preflight check %s skipped at the administrator's request",
+			    a->skip_checks[i]);
+	diag_report_free(rep);
+	return rc;
+}
+
 /* The point's extra fields: wbadmin version, layout, hardware identity. */
 static json_t *point_meta(const char *version, const wsb_layout *l)
 {
@@ -100,12 +148,12 @@ static int run_wbadmin(const sv_wsb_args *a, wsb_opts *wo, char **target,
 
 	if (!scratch)
 		return SV_ENOMEM;
-	rc = wsb_staging_prepare(scratch, STAGING_MAX, target);
+	rc = preflight(a->vault, a, scratch, wo->wbadmin);
+	if (rc == 0)
+		rc = wsb_staging_prepare(scratch, STAGING_MAX, target);
 	free(scratch);
-	if (rc < 0) {
-		sv_error_prefix("cannot prepare the staging volume");
+	if (rc < 0)
 		return rc;
-	}
 	wo->cancel = interrupted;
 	wo->progress = wbadmin_progress;
 	rc = wsb_backup(wo, *target, wr);

@@ -39,10 +39,14 @@ const sv_cmd_def sv_commands[] = {
 	{ "backup", cmd_backup, "Back up the system state into the vault",
 	  "usage: sysvault backup [--vault <dir>] [--passphrase-file <file>]\n"
 	  "                       [--scratch <dir>] [--wbadmin-timeout <duration>]\n"
+	  "                       [--skip-check PF0xx]...\n"
 	  "                       [--machine <name>] [--threads <n>]\n"
 	  "       sysvault backup --source-dir <dir> [...]\n"
 	  "\n"
-	  "Runs 'wbadmin start systemstatebackup' onto the private staging\n"
+	  "Runs the blocking preflight checks (see 'sysvault preflight'; a\n"
+	  "failure stops the backup with the check's evidence and fix;\n"
+	  "--skip-check leaves one out), then\n"
+	  "'wbadmin start systemstatebackup' onto the private staging\n"
 	  "volume (a VHDX in the scratch folder; a directory where virtual disks\n"
 	  "do not exist), checks that wbadmin really produced a new version,\n"
 	  "then stores the newest WindowsImageBackup tree as one recovery point:\n"
@@ -88,6 +92,22 @@ const sv_cmd_def sv_commands[] = {
 	  "\n"
 	  "Empties the local cache and rebuilds it from the vault's index, point\n"
 	  "and pack objects alone.\n" },
+	{ "preflight", cmd_preflight, "Check this machine before a system-state backup",
+	  "usage: sysvault preflight [--json] [--save <file>] [--from <file>]\n"
+	  "                          [--scratch <dir>] [--skip-check PF0xx]...\n"
+	  "\n"
+	  "Checks every known cause of a failed system-state backup (PF001 to\n"
+	  "PF015: Windows Server Backup, services, ACLs, the scratch folder,\n"
+	  "free space, the EFI system partition, VSS writers, other backups,\n"
+	  "BitLocker, the clock, the vault, the registration, Azure, versions)\n"
+	  "and prints a verdict, the evidence and the fix for each. --json\n"
+	  "prints every check's full evidence; --save writes that evidence\n"
+	  "bundle to <file>; --from re-evaluates a saved bundle instead of\n"
+	  "this machine. --scratch names the scratch folder (default: config\n"
+	  "\"scratch\", else <state-dir>/Scratch). --skip-check leaves a check\n"
+	  "out (repeatable). Exit code 0 when every check passed or was\n"
+	  "skipped, 1 with warnings only, 2 with any failure. docs/preflight.md\n"
+	  "describes every check.\n" },
 	{ "wsb versions", cmd_wsb_versions, "List the wbadmin versions on the staging volume",
 	  "usage: sysvault wsb versions [--scratch <dir>] [--json]\n"
 	  "\n"

@@ -433,6 +433,8 @@ int sv_fs_list_dir(const char *path, sv_dir_cb cb, void *ud)
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;   /* removed since readdir(): not there */
 			rc = fail("stat an entry of", path);
 			break;
 		}

@@ -34,6 +34,7 @@ vault=$work/vault
 if [ -z "${SYSVAULT_WBADMIN:-}" ]; then
   export SYSVAULT_WBADMIN=$root/build/demo/tests/bin/wbadmin
   export WBADMIN_SIM_SIZE=$size WBADMIN_SIM_MACHINE=DEMO-DC01 WBADMIN_SIM_DC=1
+  export WBADMIN_SIM_STATE=$work/wbadmin-sim
   echo "*** wbadmin is SIMULATED on this machine (tests/wbadmin-sim): it writes a"
   echo "*** system-state-shaped $size image, not a real backup of this machine."
 fi

@@ -514,6 +514,14 @@ void vault_close(vault *v)
 	free(v);
 }
 
+int vault_ping(vault *v, int64_t *server_time)
+{
+	uint64_t size;
+
+	*server_time = 0;   /* the local backend has no clock of its own */
+	return v->be->ops->stat(v->be, "config", &size);
+}
+
 const char *vault_id(const vault *v)
 {
 	return v->id;

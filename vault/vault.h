@@ -51,6 +51,11 @@ void vault_close(vault *v);
 const char *vault_id(const vault *v);
 const char *vault_url(const vault *v);
 
+/* One small request to the vault (its config object): 0 when it answers,
+ * else the backend's error. *server_time gets the server's clock (HTTP
+ * Date) where the backend has one, else 0. */
+int vault_ping(vault *v, int64_t *server_time);
+
 /* ---- progress and cancel ---- */
 
 typedef struct vault_progress {

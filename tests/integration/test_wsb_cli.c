@@ -16,7 +16,7 @@
 
 typedef struct env {
 	char *dir, *vault, *out;
-	char *home_env, *wbadmin_env, *now_env, *fail_env, *fake_env;
+	char *home_env, *wbadmin_env, *now_env, *fail_env, *fake_env, *sim_env;
 	int64_t now;
 } env;
 
@@ -68,7 +68,11 @@ static int setup(void **state)
 	cli_env[5] = "WBADMIN_SIM_MACHINE=SRV Büro 01";
 	cli_env[7] = "SYSVAULT_SCRYPT_N=1024";
 	cli_env[8] = "WBADMIN_SIM_LANG=";
-	cli_env[10] = NULL;
+	/* The simulator's job markers: private, so that `stop job` here never
+	 * stops another test's wbadmin. */
+	e->sim_env = sv_aprintf("WBADMIN_SIM_STATE=%s%csim", e->dir, SV_PATH_SEP);
+	cli_env[10] = e->sim_env;
+	cli_env[11] = NULL;
 	set_day(e, 0);
 	set_fail(e, NULL);
 	free(bin);
@@ -89,6 +93,7 @@ static int teardown(void **state)
 	free(e->now_env);
 	free(e->fail_env);
 	free(e->fake_env);
+	free(e->sim_env);
 	free(e);
 	return 0;
 }
@@ -253,6 +258,38 @@ static void test_wsb_cli__hang_ends_by_cancel(void **state)
 }
 #endif
 
+#ifndef _WIN32
+#include <unistd.h>
+
+/* A blocking preflight failure stops the backup before wbadmin runs;
+ * --skip-check lets an administrator who knows better go on. */
+static void test_wsb_cli__preflight_failure_blocks_backup(void **state)
+{
+	env *e = *state;
+	char *real = sub(e->dir, "scratch-real"), *link = sub(e->dir, "scratch-link");
+	const char *a[] = { "backup", "--vault", e->vault, "--scratch", link, NULL };
+	const char *b[] = { "backup", "--vault", e->vault, "--scratch", link,
+			    "--skip-check", "PF004", NULL };
+	const char *c[] = { "backup", "--vault", e->vault, "--skip-check", "PF999", NULL };
+	cli_run r;
+
+	init_vault(e);
+	sv_assert_ok(sv_fs_mkdir_p(real, 0));
+	assert_int_equal(symlink(real, link), 0);
+	expect(&r, a, 2, "preflight PF004 failed");
+	assert_non_null(strstr(r.err.ptr, "Fix:"));
+	cli_done(&r);
+	assert_int_equal(count_points(e), 0);
+	expect(&r, b, 0, "PF004 skipped");
+	cli_done(&r);
+	assert_int_equal(count_points(e), 1);
+	expect(&r, c, 3, "--skip-check");
+	cli_done(&r);
+	free(real);
+	free(link);
+}
+#endif
+
 static void test_wsb_cli__crash_midway_then_success(void **state)
 {
 	env *e = *state;
@@ -301,6 +338,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wsb_cli__hang_ends_by_timeout, setup, teardown),
 #ifndef _WIN32
 		cmocka_unit_test_setup_teardown(test_wsb_cli__hang_ends_by_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wsb_cli__preflight_failure_blocks_backup, setup, teardown),
 #endif
 		cmocka_unit_test_setup_teardown(test_wsb_cli__crash_midway_then_success, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wsb_cli__versions_json, setup, teardown),
