@@ -17,7 +17,6 @@
 #include "diag.h"
 #include "sv_version.h"
 
-#define STAGING_MAX ((uint64_t)512 << 30)   /* dynamic VHDX: a ceiling */
 
 char *sv_agent_scratch_dir(const char *opt)
 {
@@ -150,7 +149,7 @@ static int run_wbadmin(const sv_wsb_args *a, wsb_opts *wo, char **target,
 		return SV_ENOMEM;
 	rc = preflight(a->vault, a, scratch, wo->wbadmin);
 	if (rc == 0)
-		rc = wsb_staging_prepare(scratch, STAGING_MAX, target);
+		rc = wsb_staging_prepare(scratch, 0, target);
 	free(scratch);
 	if (rc < 0)
 		return rc;

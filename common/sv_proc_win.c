@@ -767,6 +767,10 @@ static int proc_wait(proc_run *run)
 		now = sv_time_mono_ms();
 		if (run->stop == 0 &&
 		    (run->stop = proc_stop_reason(run, now, &last_poll)) != 0) {
+			if (o->hard_kill) {
+				proc_kill(run);
+				return 0;
+			}
 			if (o->on_stop != NULL)
 				o->on_stop(o->ud);
 			kill_at = sv_time_mono_ms() + o->grace_ms;

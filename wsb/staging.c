@@ -18,6 +18,9 @@
 
 #define VHDX_NAME "CBSSBVol_sysvault.vhdx"
 #define DIR_NAME "CBSSBVol"
+/* A dynamically expanding VHDX only takes what wbadmin writes: the size
+ * is a ceiling, not an allocation. */
+#define DEFAULT_MAX ((uint64_t)512 << 30)
 
 static int prepare_vhdx(const char *vhdx, uint64_t max_bytes, char **target)
 {
@@ -42,6 +45,8 @@ int wsb_staging_prepare(const char *scratch, uint64_t max_bytes, char **target)
 	int rc;
 
 	*target = NULL;
+	if (max_bytes == 0)
+		max_bytes = DEFAULT_MAX;
 	if ((rc = sv_fs_mkdir_p(scratch, 1)) < 0)
 		return rc;
 	/* Virtual disks exist where sv_vdisk_volume() does not say
@@ -52,8 +57,11 @@ int wsb_staging_prepare(const char *scratch, uint64_t max_bytes, char **target)
 	rc = sv_vdisk_volume(vhdx, probe, sizeof(probe));
 	if (rc != SV_ENOTSUPPORTED) {
 		rc = prepare_vhdx(vhdx, max_bytes, target);
-		free(vhdx);
-		return rc;
+		if (rc != SV_ENOTSUPPORTED) {
+			free(vhdx);
+			return rc;
+		}
+		sv_log_warn("%s; using a staging directory instead", sv_error_msg());
 	}
 	free(vhdx);
 	dir = sv_path_join(scratch, DIR_NAME);

@@ -125,7 +125,8 @@ int wsb_recover(const wsb_opts *o, const wsb_recover_opts *ro,
 /*
  * Makes the staging volume ready and returns the wbadmin target for it:
  * on Windows the VHDX <scratch>/CBSSBVol_sysvault.vhdx, created once
- * (dynamically expanding, max_bytes), attached without a drive letter and
+ * (dynamically expanding, max_bytes; 0: 512 GiB), attached without a drive
+ * letter and
  * addressed by its volume GUID path; where virtual disks do not exist, the
  * directory <scratch>/CBSSBVol. Caller frees *target.
  */

@@ -52,7 +52,7 @@ static void run(cli_run *r, const char *const *args, unsigned kill_after_ms,
 	o.on_line = collect;
 	o.should_stop = past_deadline;
 	o.hard_kill = hard;
-	o.grace_ms = 60000;
+	o.grace_ms = hard ? 0 : 60000;
 	o.ud = r;
 	r->kill_at = kill_after_ms ? sv_time_mono_ms() + kill_after_ms : 0;
 	sv_buf_init(&r->out, 16 << 20);
