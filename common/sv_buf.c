@@ -304,6 +304,31 @@ int sv_str_startswith(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+static int ascii_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+int sv_ascii_ncaseeq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+			return 0;
+		if (a[i] == '\0')
+			return 1;
+	}
+	return 1;
+}
+
+int sv_ascii_caseeq(const char *a, const char *b)
+{
+	size_t na = strlen(a);
+
+	return na == strlen(b) && sv_ascii_ncaseeq(a, b, na);
+}
+
 int sv_str_endswith(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
@@ -323,7 +348,7 @@ void sv_hex_encode(char *dst, const uint8_t *src, size_t n)
 	dst[2 * n] = '\0';
 }
 
-static int hexval(char c)
+int sv_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -341,7 +366,7 @@ int sv_hex_decode(uint8_t *dst, size_t n, const char *hex)
 	if (strlen(hex) != 2 * n)
 		return sv_error_set(SV_EINVAL, "expected %zu hex digits", 2 * n);
 	for (i = 0; i < n; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = sv_hex_digit(hex[2 * i]), lo = sv_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return sv_error_set(SV_EINVAL, "'%s' is not hexadecimal", hex);

@@ -59,6 +59,12 @@ int sv_parse_size(uint64_t *out, const char *s);
 void sv_format_size(char *dst, size_t size, uint64_t bytes);
 
 int sv_str_startswith(const char *s, const char *prefix);
+/* ASCII-only case-insensitive comparisons (no locale): 1 when the first n
+ * bytes (or the whole strings) are equal ignoring A-Z/a-z case. */
+int sv_ascii_ncaseeq(const char *a, const char *b, size_t n);
+int sv_ascii_caseeq(const char *a, const char *b);
+/* The value of a hex digit, or -1. */
+int sv_hex_digit(char c);
 int sv_str_endswith(const char *s, const char *suffix);
 /* Hex encoding of n bytes into dst (2n+1 bytes); decode returns SV_EINVAL
  * on bad input or wrong length. */

@@ -18,6 +18,7 @@
  */
 #include <string.h>
 
+#include "sv_buf.h"
 #include "sv_eventlog.h"
 #include "sv_time.h"
 
@@ -129,33 +130,7 @@ static void ev_trim(ev_span *s)
 
 static int ev_ieq(const ev_span *s, const char *lit)
 {
-	size_t i, n = strlen(lit);
-	char a, b;
-
-	if (s->n != n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		a = s->p[i];
-		b = lit[i];
-		if (a >= 'a' && a <= 'z')
-			a = (char)(a - 'a' + 'A');
-		if (b >= 'a' && b <= 'z')
-			b = (char)(b - 'a' + 'A');
-		if (a != b)
-			return 0;
-	}
-	return 1;
-}
-
-static int ev_hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return s->n == strlen(lit) && sv_ascii_ncaseeq(s->p, lit, s->n);
 }
 
 /* "0x8078011E" (HexInt32), "2155348010" (UInt32) or "-2139619298"
@@ -179,7 +154,7 @@ static int ev_u32(const ev_span *in, uint32_t *out)
 	if (i == s.n || s.n - i > 10)
 		return -1;
 	for (; i < s.n; i++) {
-		d = base == 16 ? ev_hex_digit(s.p[i])
+		d = base == 16 ? sv_hex_digit(s.p[i])
 			       : (s.p[i] >= '0' && s.p[i] <= '9' ? s.p[i] - '0'
 								 : -1);
 		if (d < 0 || (v = v * (uint64_t)base + (uint64_t)d) > max)

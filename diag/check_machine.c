@@ -225,14 +225,14 @@ static int names_match(const json_t *ev, diag__outcome *o)
 			  diag__ev_error_msg(ev, "machine_name_error"));
 		return 0;
 	}
-	if (!rn || !diag__ascii_caseeq(rn, mn)) {
+	if (!rn || !sv_ascii_caseeq(rn, mn)) {
 		diag__set(o, DIAG_FAIL,
 			  "this machine is '%s' but the vault "
 			  "knows it as '%s'",
 			  mn, rn ? rn : "?");
 		return 0;
 	}
-	if (rf && mf && !diag__ascii_caseeq(rf, mf)) {
+	if (rf && mf && !sv_ascii_caseeq(rf, mf)) {
 		diag__set(o, DIAG_FAIL,
 			  "this machine's FQDN is '%s' but "
 			  "'%s' was registered",

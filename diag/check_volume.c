@@ -222,7 +222,7 @@ static void scratch_volume_problems(const diag__judge *j, const json_t *ev,
 	if (diag__ev_bool(vol, "read_only", 0))
 		problem(p, "read-only volume");
 	if (j->platform && !strcmp(j->platform, "windows") && fs &&
-	    !diag__ascii_caseeq(fs, "NTFS")) {
+	    !sv_ascii_caseeq(fs, "NTFS")) {
 		sv_snprintf(line, sizeof(line),
 			    "file system %s (must be "
 			    "NTFS)",

@@ -129,7 +129,7 @@ static const json_t *find_service(const json_t *arr, const char *name)
 	{
 		const char *n = diag__ev_str(s, "name");
 
-		if (n && diag__ascii_caseeq(n, name))
+		if (n && sv_ascii_caseeq(n, name))
 			return s;
 	}
 	return NULL;
@@ -290,7 +290,7 @@ static int is_english_error(const char *s)
 	size_t i;
 
 	for (i = 0; s && english_errors[i]; i++)
-		if (diag__ascii_caseeq(s, english_errors[i]))
+		if (sv_ascii_caseeq(s, english_errors[i]))
 			return 1;
 	return 0;
 }
@@ -325,7 +325,7 @@ static const char *writer_service(const char *writer)
 	size_t i;
 
 	for (i = 0; writer && i < sizeof(map) / sizeof(map[0]); i++)
-		if (diag__ascii_caseeq(writer, map[i].writer))
+		if (sv_ascii_caseeq(writer, map[i].writer))
 			return map[i].service;
 	return NULL;
 }
@@ -350,7 +350,7 @@ static void writer_judge_one(writer_findings *f, const json_t *w, int english)
 		b = &f->failed;
 	else if (st >= 2)
 		b = &f->waiting;
-	else if (english && err && !diag__ascii_caseeq(err, "No error"))
+	else if (english && err && !sv_ascii_caseeq(err, "No error"))
 		b = &f->failed;
 	if (!b)
 		return;

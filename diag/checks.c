@@ -95,7 +95,7 @@ int diag__check_index(const char *id)
 	int i;
 
 	for (i = 0; id && i < DIAG__NCHECKS; i++)
-		if (diag__ascii_caseeq(id, diag__checks[i].id))
+		if (sv_ascii_caseeq(id, diag__checks[i].id))
 			return i;
 	return -1;
 }

@@ -157,8 +157,7 @@ void diag__matcher_free(diag__matcher *m);
 /* ---- evidence ---- */
 
 /* ASCII case-insensitive comparisons (names, ids): 1 when equal. */
-int diag__ascii_caseeq(const char *a, const char *b);
-int diag__ascii_ncaseeq(const char *a, const char *b, size_t n);
+
 /* Stable names for the errors a probe records. */
 const char *diag__err_kind(int rc);
 /* {"kind": ..., "message": sv_error_msg()} as ev[key]. */

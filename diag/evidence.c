@@ -8,31 +8,6 @@
 
 #include "diag_int.h"
 
-static int lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-int diag__ascii_ncaseeq(const char *a, const char *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
-			return 0;
-		if (a[i] == '\0')
-			return 1;
-	}
-	return 1;
-}
-
-int diag__ascii_caseeq(const char *a, const char *b)
-{
-	size_t na = strlen(a);
-
-	return na == strlen(b) && diag__ascii_ncaseeq(a, b, na);
-}
-
 const char *diag__err_kind(int rc)
 {
 	switch (rc) {

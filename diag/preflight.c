@@ -218,7 +218,7 @@ static void wait_all(run *r, uint64_t t0)
 static int skip_listed(const char *const *skip, const char *id)
 {
 	for (; skip && *skip; skip++)
-		if (diag__ascii_caseeq(*skip, id))
+		if (sv_ascii_caseeq(*skip, id))
 			return 1;
 	return 0;
 }

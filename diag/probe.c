@@ -249,7 +249,7 @@ static int reg_line(void *ud, const char *line, size_t len)
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
 	if ((size_t)(end - p) <= t->name_len ||
-	    !diag__ascii_ncaseeq(p, t->name, t->name_len))
+	    !sv_ascii_ncaseeq(p, t->name, t->name_len))
 		return 0;
 	p += t->name_len;
 	if (*p != ' ' && *p != '\t')

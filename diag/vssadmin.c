@@ -249,10 +249,10 @@ static int storage_line(json_t *st, const line *l, int *seen)
 	for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
 		ll = strlen(labels[i].label);
 		if (l->n < ll ||
-		    !diag__ascii_ncaseeq(l->s, labels[i].label, ll))
+		    !sv_ascii_ncaseeq(l->s, labels[i].label, ll))
 			continue;
 		(*seen)++;
-		if (i == 2 && n >= 9 && diag__ascii_ncaseeq(v, "UNBOUNDED", 9))
+		if (i == 2 && n >= 9 && sv_ascii_ncaseeq(v, "UNBOUNDED", 9))
 			return sv_json_set(st, "unbounded", json_true());
 		if (parse_size(v, n, &bytes) < 0)
 			return SV_EINVAL;
@@ -278,7 +278,7 @@ int diag__vssadmin_parse_storage(json_t **out, const char *text, size_t len)
 		return SV_ENOMEM;
 	while (rc == 0 && seen < 3 && next_line(text, len, &pos, &l)) {
 		if (l.n >= 14 &&
-		    diag__ascii_ncaseeq(l.s, "No items found", 14)) {
+		    sv_ascii_ncaseeq(l.s, "No items found", 14)) {
 			rc = sv_json_set(st, "none", json_true());
 			seen = 3;
 			break;

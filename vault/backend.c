@@ -14,9 +14,11 @@ int vault__backend_open(vault_backend **out, const char *url, int create)
 		return sv_error_set(SV_EINVAL, "no vault given: pass --vault <dir>");
 	if (sv_str_startswith(url, "file://"))
 		return vault__backend_local_open(out, url + 7, create);
+	if (sv_str_startswith(url, "azure://"))
+		return vault__backend_azure_open(out, url, create);
 	if (strstr(url, "://"))
 		return sv_error_set(SV_EINVAL,
-				    "vault '%s': unsupported scheme (use a directory path)",
+				    "vault '%s': unsupported scheme (use a directory path or azure://)",
 				    url);
 	return vault__backend_local_open(out, url, create);
 }

@@ -626,3 +626,30 @@ void vault__wipe(void *p, size_t n)
 	if (p && n)
 		OPENSSL_cleanse(p, n);
 }
+
+/* ------------------------------------------------------------------ */
+/* Request signing and upload checksums (the cloud backends)           */
+
+/* One-shot: these run once per request, where a fetch per call costs
+ * nothing next to the network. Keys of any length (Azure account keys are
+ * 64 bytes, SigV4 chains 32-byte keys from "AWS4" + secret). */
+int vault__hmac_sha256(uint8_t out[32], const void *key, size_t keylen,
+		       const void *data, size_t n)
+{
+	size_t len = 0;
+
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keylen, data,
+		       n, out, 32, &len) ||
+	    len != 32)
+		return ossl_error(SV_ERROR, "HMAC-SHA256 failed");
+	return 0;
+}
+
+int vault__md5(uint8_t out[16], const void *data, size_t n)
+{
+	size_t len = 0;
+
+	if (!EVP_Q_digest(NULL, "MD5", NULL, data, n, out, &len) || len != 16)
+		return ossl_error(SV_ENOTSUPPORTED, "MD5 is not available");
+	return 0;
+}

@@ -53,6 +53,12 @@ void vault__sha256_free(vault_sha256 *h);
 void vault__chunk_id(uint8_t out[VAULT_ID_LEN], const uint8_t key[VAULT_KEY_LEN],
 		     const void *data, size_t n);
 
+/* HMAC-SHA256 with a key of any length (request signing). */
+int vault__hmac_sha256(uint8_t out[32], const void *key, size_t keylen,
+		       const void *data, size_t n);
+/* MD5 (Content-MD5 of uploads; not for security). */
+int vault__md5(uint8_t out[16], const void *data, size_t n);
+
 /* HKDF-SHA256 (RFC 5869) with salt and info, out_len <= 255*32. */
 int vault__hkdf(uint8_t *out, size_t out_len, const uint8_t *ikm,
 		size_t ikm_len, const uint8_t *salt, size_t salt_len,
@@ -293,12 +299,20 @@ struct vault_backend {
 	char *url;        /* for messages, with no secret in it */
 };
 
-/* Opens the backend for url: a directory path or "file://<path>" (others
- * arrive with the cloud backends). create: make the root if missing. */
+/* Opens the backend for url: a directory path, "file://<path>" or
+ * "azure://<account>/<container>/<prefix>". create: make the root (the
+ * container) if missing. */
 int vault__backend_open(vault_backend **out, const char *url, int create);
 void vault__backend_close(vault_backend *b);
 /* The local-directory backend (backend_local.c). */
 int vault__backend_local_open(vault_backend **out, const char *dir,
+			      int create);
+/* An Azure Blob container (backend_azure.c): url is
+ * "azure://<account>/<container>[/<prefix>]"; the endpoint and credentials
+ * come from the environment (SYSVAULT_AZURE_ENDPOINT, SYSVAULT_AZURE_KEY or
+ * SYSVAULT_AZURE_SAS). create: make the container if missing. SV_EAUTH
+ * without credentials, SV_EINVAL for a malformed url. */
+int vault__backend_azure_open(vault_backend **out, const char *url,
 			      int create);
 
 /* Object names. dst has room for VAULT_NAME_MAX bytes. */

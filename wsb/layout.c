@@ -25,18 +25,6 @@ typedef struct scan {
 	int matched;
 } scan;
 
-static int ascii_casecmp(const char *a, const char *b)
-{
-	for (; *a && *b; a++, b++) {
-		char x = (char)(*a >= 'A' && *a <= 'Z' ? *a + 32 : *a);
-		char y = (char)(*b >= 'A' && *b <= 'Z' ? *b + 32 : *b);
-
-		if (x != y)
-			return x - y;
-	}
-	return *a - *b;
-}
-
 static int on_machine(void *ud, const sv_dirent *e)
 {
 	scan *s = ud;
@@ -44,7 +32,7 @@ static int on_machine(void *ud, const sv_dirent *e)
 	if (!e->is_dir || e->name[0] == '.')
 		return 0;
 	s->machines++;
-	if (!s->want || !ascii_casecmp(s->want, e->name)) {
+	if (!s->want || sv_ascii_caseeq(s->want, e->name)) {
 		sv_strlcpy(s->l->machine, e->name, sizeof(s->l->machine));
 		s->matched++;
 	}

@@ -3,65 +3,13 @@
  * the usage errors every command shares.
  */
 #include "sv_test.h"
+#include "sv_cli.h"
 #include "sv_buf.h"
 #include "sv_json.h"
-#include "sv_proc.h"
-
-typedef struct cli_run {
-	sv_buf out;
-	sv_buf err;
-	int code;
-} cli_run;
-
-static int collect(void *ud, int stream, const char *line, size_t len)
-{
-	cli_run *r = ud;
-	sv_buf *b = stream == SV_PROC_STDOUT ? &r->out : &r->err;
-
-	sv_buf_add(b, line, len);
-	sv_buf_addc(b, '\n');
-	return 0;
-}
-
-static char *sysvault_exe(void)
-{
-	const char *env = getenv("SYSVAULT_EXE");
-
-	return env ? sv_strdup(env) : sv_test_bin("../../agent/sysvault");
-}
-
-/* Runs sysvault with the NULL-terminated args; fills r. */
-static void cli(cli_run *r, const char *const *args)
-{
-	const char *argv[32];
-	char *exe = sysvault_exe();
-	sv_proc_opts o;
-	sv_proc_result res;
-	int i;
-
-	argv[0] = exe;
-	for (i = 0; args[i] && i < 30; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
-	memset(&o, 0, sizeof(o));
-	o.argv = argv;
-	o.timeout_ms = 60000;
-	o.on_line = collect;
-	o.ud = r;
-	sv_buf_init(&r->out, 1 << 20);
-	sv_buf_init(&r->err, 1 << 20);
-	sv_buf_adds(&r->out, "");
-	sv_buf_adds(&r->err, "");
-	sv_assert_ok(sv_proc_run(&res, &o));
-	assert_true(res.exited);
-	r->code = res.exit_code;
-	free(exe);
-}
 
 static void done(cli_run *r)
 {
-	sv_buf_release(&r->out);
-	sv_buf_release(&r->err);
+	cli_done(r);
 }
 
 static int count_lines(const char *s)
