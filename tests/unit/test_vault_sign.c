@@ -120,7 +120,7 @@ static void test_sign__s3_get_object_example(void **state)
 {
 	const char *h[] = {"Host: examplebucket.s3.amazonaws.com",
 			   "Range: bytes=0-9",
-			   "x-amz-content-sha256: " AWS_EMPTY_SHA,
+			   "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 			   "x-amz-date: 20130524T000000Z"};
 	vault_sign_input in = {"GET", "/test.txt", NULL, h, 4, 0};
 	sv_buf canon, sts, auth;
