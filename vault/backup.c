@@ -66,6 +66,8 @@ typedef struct pipeline {
 	sv_cond *upload_cv;     /* uploader and collector: the hand-off */
 	segment *pool[MAX_SEGMENTS];   /* free segments, reused */
 	int npool;
+	size_t seg_size;        /* >= 2 x the largest chunk: a carried-over
+				   tail always leaves room to find the cut */
 	job *ring;
 	uint64_t filled;        /* jobs written by the reader */
 	uint64_t claimed;       /* jobs taken by workers */
@@ -222,7 +224,7 @@ static int read_file(pipeline *pl, size_t idx, sv_file *f)
 			memcpy(s->data, carry_src, carry);
 		segment_unref(pl, prev);
 		prev = s;
-		rc = read_full(f, s->data + carry, SEGMENT_SIZE - carry, &got, &eof);
+		rc = read_full(f, s->data + carry, pl->seg_size - carry, &got, &eof);
 		fill = carry + got;
 		for (pos = 0; rc == 0 && pos < fill; pos += len) {
 			len = vault__chunker_next(pl->chunker, s->data + pos,
@@ -233,6 +235,9 @@ static int read_file(pipeline *pl, size_t idx, sv_file *f)
 		}
 		carry = fill - pos;
 		carry_src = s->data + pos;
+		if (rc == 0 && !eof && carry >= pl->seg_size)
+			rc = sv_error_set(SV_ERROR, "the chunker found no cut in %zu bytes",
+					  carry);   /* cannot happen: seg_size >= 2 x max */
 	}
 	segment_unref(pl, prev);
 	return rc;
@@ -744,10 +749,13 @@ static int pipeline_init(pipeline *pl, struct vault *v,
 	    (rc = sv_cond_new(&pl->done)) < 0 || (rc = sv_cond_new(&pl->space)) < 0 ||
 	    (rc = sv_cond_new(&pl->upload_cv)) < 0)
 		return rc;
+	pl->seg_size = SEGMENT_SIZE;
+	if (pl->seg_size < 2 * (size_t)v->chunk.max_size)
+		pl->seg_size = 2 * (size_t)v->chunk.max_size;
 	for (pl->npool = 0; pl->npool < MAX_SEGMENTS; pl->npool++) {
 		segment *sg = sv_calloc(1, sizeof(*sg));
 
-		if (!sg || !(sg->data = sv_malloc(SEGMENT_SIZE))) {
+		if (!sg || !(sg->data = sv_malloc(pl->seg_size))) {
 			free(sg);
 			return SV_ENOMEM;
 		}

@@ -311,6 +311,26 @@ static void test_vault_cli__second_backup_stores_little(void **state)
 	free(buf);
 }
 
+/* Constant data has no cut points: every chunk is as long as the largest
+ * allowed, which with --chunk-size 1M is 4 MiB, larger than the reader's
+ * usual segment. */
+static void test_vault_cli__largest_chunks_of_constant_data(void **state)
+{
+	env *e = *state;
+	const char *in[] = { "vault", "init", "--vault", e->vault, "--chunk-size", "1M", NULL };
+	uint8_t *buf = malloc(10 << 20);
+	json_t *s;
+
+	memset(buf, 'A', 10 << 20);
+	write_file(e->src, "constant.bin", buf, 10 << 20);
+	expect(in, 0, NULL);
+	s = backup(e, e->src);
+	restore(e, point_of(s), e->out);
+	compare_trees(e->src, e->out);
+	json_decref(s);
+	free(buf);
+}
+
 static void test_vault_cli__latest_and_points_json(void **state)
 {
 	env *e = *state;
@@ -477,6 +497,18 @@ static void test_vault_cli__missing_pack_and_truncated_objects(void **state)
 		const char *b[] = { "restore", "--point", point_of(s), "--to", e->out,
 				    "--vault", e->vault, NULL };
 		expect(b, 2, "f.bin");
+	}
+	/* A truncated index object is named too. */
+	{
+		char *idir = sub(e->vault, "index"), *iobj;
+		first_ctx g = { "" };
+
+		sv_assert_ok(sv_fs_list_dir(idir, first_file, &g));
+		iobj = sub(idir, g.name);
+		sv_assert_ok(sv_fs_write_atomic(iobj, "SVO1I", 5, 0));
+		expect(chk, 2, g.name);
+		free(iobj);
+		free(idir);
 	}
 	/* A truncated point object is named too. */
 	dir = sub(e->vault, "points");
@@ -721,6 +753,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_vault_cli__round_trip_of_tricky_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__second_backup_stores_little, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_cli__largest_chunks_of_constant_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__latest_and_points_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__bad_passphrases_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__usage_errors, setup, teardown),
