@@ -74,5 +74,8 @@ int cmd_vault_check(int argc, char **argv);
 int cmd_vault_sync(int argc, char **argv);
 int cmd_wsb_versions(int argc, char **argv);
 int cmd_preflight(int argc, char **argv);
+int cmd_jobs(int argc, char **argv);
+int cmd_jobs_show(int argc, char **argv);
+int cmd_jobs_cancel(int argc, char **argv);
 
 #endif

@@ -6,11 +6,50 @@
 
 #include "agent.h"
 #include "job.h"
+#include "jobs.h"
 #include "diag.h"
 #include "sv_buf.h"
+#include "sv_env.h"
 #include "sv_platform.h"
 
-static void print_summary(const vault_backup_result *r)
+static int interrupted(void *ud)
+{
+	(void)ud;
+	return sv_env_interrupted();
+}
+
+/* What the job records before the work: the mode and the checks skipped. */
+static json_t *job_details(const vault_backup_opts *o, const char *const *skips)
+{
+	json_t *d = json_object(), *arr = json_array();
+	int i;
+
+	for (i = 0; arr && skips[i]; i++)
+		json_array_append_new(arr, json_string(skips[i]));
+	if (!d || sv_json_set(d, "mode", json_string(o->source_dir ? "source_dir" :
+						       "system_state")) ||
+	    (o->source_dir && sv_json_set(d, "source_dir", json_string(o->source_dir))) ||
+	    sv_json_set(d, "machine", json_string(o->machine)) ||
+	    sv_json_set(d, "skipped_checks", arr)) {
+		json_decref(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* What the job records after a successful backup. */
+static void job_result(sv_agent_job *job, const vault_backup_result *r,
+		       const char *version)
+{
+	job->bytes_read = r->bytes_read;
+	job->bytes_stored = r->bytes_stored;
+	sv_json_set(job->details, "point", json_string(r->point_id));
+	sv_json_set(job->details, "files", json_integer((json_int_t)r->files));
+	if (version[0])
+		sv_json_set(job->details, "wbadmin_version", json_string(version));
+}
+
+static void print_summary(const vault_backup_result *r, int64_t job)
 {
 	char read[32], added[32], stored[32];
 	double secs = (double)r->elapsed_ms / 1000.0;
@@ -22,7 +61,7 @@ static void print_summary(const vault_backup_result *r)
 	sv_format_size(read, sizeof(read), r->bytes_read);
 	sv_format_size(added, sizeof(added), r->bytes_new);
 	sv_format_size(stored, sizeof(stored), r->bytes_stored);
-	printf("recovery point %s\n", r->point_id);
+	printf("recovery point %s (job %lld)\n", r->point_id, (long long)job);
 	printf("  files            %llu\n", (unsigned long long)r->files);
 	printf("  bytes read       %s\n", read);
 	printf("  new data         %s (dedup %.1f%%)\n", added, dedup);
@@ -64,7 +103,10 @@ int cmd_backup(int argc, char **argv)
 	vault_backup_opts o;
 	vault_backup_result r;
 	vault *v = NULL;
-	sv_wsb_args wa = { NULL, 0, NULL, NULL };
+	sv_wsb_args wa = { NULL, 0, NULL, NULL, NULL };
+	sv_agent_job job;
+	int64_t job_id;
+	int warned;
 	const char *skips[16];
 	int nskips = 0;
 	char version[WSB_VERSION_LEN + 1] = "";
@@ -107,14 +149,24 @@ int cmd_backup(int argc, char **argv)
 	o.fqdn = fqdn;
 	o.threads = (int)threads;
 	o.progress = sv_agent_progress;
+	o.cancel = interrupted;
+	rc = sv_agent_job_start(&job, "backup", job_details(&o, skips));
+	if (rc < 0)
+		return sv_cmd_fail();
+	job_id = job.id;
 	rc = sv_agent_open_vault(&v, url, pass_file);
 	if (rc == 0 && o.source_dir)
 		rc = vault_backup(v, &o, &r);
 	else if (rc == 0) {
 		wa.vault = v;
+		wa.job = &job;
 		rc = sv_agent_backup_system_state(v, &wa, &o, &r, version);
 	}
 	sv_agent_progress_done();
+	if (rc == 0)
+		job_result(&job, &r, version);
+	warned = job.warning != NULL;
+	rc = sv_agent_job_end(&job, rc);
 	vault_close(v);
 	if (rc < 0)
 		return sv_cmd_fail();
@@ -123,10 +175,13 @@ int cmd_backup(int argc, char **argv)
 
 		if (j && version[0])
 			json_object_set_new(j, "wbadmin_version", json_string(version));
-		return sv_agent_print_json(j);
+		if (j)
+			json_object_set_new(j, "job", json_integer(job_id));
+		rc = sv_agent_print_json(j);
+		return rc == SV_EXIT_OK && warned ? SV_EXIT_WARNINGS : rc;
 	}
 	if (version[0])
 		printf("system state backed up by wbadmin as version %s\n", version);
-	print_summary(&r);
-	return SV_EXIT_OK;
+	print_summary(&r, job_id);
+	return warned ? SV_EXIT_WARNINGS : SV_EXIT_OK;
 }

@@ -6,7 +6,45 @@
 
 #include "agent.h"
 #include "job.h"
+#include "jobs.h"
 #include "sv_buf.h"
+#include "sv_env.h"
+
+#define MAX_LISTED 1000   /* files named in a cancelled restore's job */
+
+static int interrupted(void *ud)
+{
+	(void)ud;
+	return sv_env_interrupted();
+}
+
+/* After a cancel: the files restored completely are the first r->files of
+ * the point, in its order (restore writes one file at a time and renames
+ * it into place only when it is whole and verified). */
+static void record_restored(sv_agent_job *job, vault *v, const char *id,
+			    const vault_restore_result *r)
+{
+	json_t *point = NULL, *files, *names = json_array();
+	size_t i;
+
+	sv_json_set(job->details, "files_restored_count", json_integer((json_int_t)r->files));
+	if (vault_point_load(v, id, &point) < 0 || sv_json_arr(point, "files", &files) < 0) {
+		json_decref(names);
+		json_decref(point);
+		return;
+	}
+	for (i = 0; names && i < r->files && i < json_array_size(files) && i < MAX_LISTED; i++)
+		json_array_append(names, json_object_get(json_array_get(files, i), "path"));
+	sv_json_set(job->details, "files_restored", names);
+	if (r->files > MAX_LISTED)
+		sv_json_set(job->details, "files_restored_truncated", json_true());
+	json_decref(point);
+}
+
+static json_t *job_details(const char *spec, const char *to, int apply)
+{
+	return json_pack("{s:s,s:s,s:b}", "point", spec, "to", to, "apply", apply);
+}
 
 int cmd_restore(int argc, char **argv)
 {
@@ -28,7 +66,9 @@ int cmd_restore(int argc, char **argv)
 	vault_restore_opts o;
 	vault_restore_result r;
 	vault *v = NULL;
-	char id[65], size[32];
+	sv_agent_job job;
+	int64_t job_id;
+	char id[65] = "", size[32];
 	uint64_t threads = 0;
 	int c, rc, apply = 0, authsysvol = 0, reboot = 0;
 
@@ -60,26 +100,40 @@ int cmd_restore(int argc, char **argv)
 	o.threads = (int)threads;
 	o.progress = sv_agent_progress;
 	o.point_id = id;
+	o.cancel = interrupted;
+	memset(&r, 0, sizeof(r));
+	rc = sv_agent_job_start(&job, "restore", job_details(spec, o.target_dir, apply));
+	if (rc < 0)
+		return sv_cmd_fail();
+	job_id = job.id;
 	rc = sv_agent_open_vault(&v, url, pass_file);
 	if (rc == 0)
 		rc = vault_point_resolve(v, spec, machine, id);
-	if (rc == 0)
+	if (rc == 0) {
+		sv_json_set(job.details, "point", json_string(id));
 		rc = vault_restore(v, &o, &r);
+	}
 	sv_agent_progress_done();
+	if (rc == SV_ECANCELLED && id[0])
+		record_restored(&job, v, id, &r);
 	if (rc == 0 && apply)
 		rc = sv_agent_apply(v, id, o.target_dir, authsysvol, reboot);
+	job.bytes_read = r.bytes;
+	sv_json_set(job.details, "files", json_integer((json_int_t)r.files));
+	rc = sv_agent_job_end(&job, rc);
 	vault_close(v);
 	if (rc < 0)
 		return sv_cmd_fail();
 	if (g_agent.json)
-		return sv_agent_print_json(json_pack("{s:s,s:s,s:b,s:I,s:I,s:f}", "point", id,
+		return sv_agent_print_json(json_pack("{s:s,s:s,s:b,s:I,s:I,s:f,s:I}", "point", id,
 						     "to", o.target_dir, "applied", apply,
 						     "files", (json_int_t)r.files,
 						     "bytes", (json_int_t)r.bytes,
-						     "seconds", (double)r.elapsed_ms / 1000.0));
+						     "seconds", (double)r.elapsed_ms / 1000.0,
+						     "job", (json_int_t)job_id));
 	sv_format_size(size, sizeof(size), r.bytes);
-	printf("restored point %s to %s: %llu files, %s, every file verified\n", id,
-	       o.target_dir, (unsigned long long)r.files, size);
+	printf("restored point %s to %s: %llu files, %s, every file verified (job %lld)\n", id,
+	       o.target_dir, (unsigned long long)r.files, size, (long long)job_id);
 	if (apply)
 		printf("wbadmin recovered the system state from it%s\n",
 		       reboot ? "; the server restarts to finish" :

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "jobs.h"
 #include "sv_buf.h"
 
 static void on_problem(void *ud, const char *object, const char *problem)
@@ -32,6 +33,8 @@ int cmd_vault_check(int argc, char **argv)
 	vault_check_result r;
 	json_t *problems = json_array();
 	vault *v = NULL;
+	sv_agent_job job;
+	int64_t job_id;
 	uint64_t pct;
 	int c, rc;
 
@@ -57,16 +60,28 @@ int cmd_vault_check(int argc, char **argv)
 	}
 	o.problem = on_problem;
 	o.ud = problems;
+	memset(&r, 0, sizeof(r));
+	rc = sv_agent_job_start(&job, "check", json_pack("{s:i}", "read_data_percent",
+							  (int)o.read_data_percent));
+	if (rc < 0) {
+		json_decref(problems);
+		return sv_cmd_fail();
+	}
+	job_id = job.id;
 	rc = sv_agent_open_vault(&v, url, pass_file);
 	if (rc == 0)
 		rc = vault_check(v, &o, &r);
+	if (rc == 0 || rc == SV_ECORRUPT)
+		sv_json_set(job.details, "problems", json_integer((json_int_t)json_array_size(problems)));
+	rc = sv_agent_job_end(&job, rc);
 	vault_close(v);
 	if (rc < 0 && rc != SV_ECORRUPT) {
 		json_decref(problems);
 		return sv_cmd_fail();
 	}
 	if (g_agent.json) {
-		sv_agent_print_json(json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:o}", "ok", rc == 0,
+		sv_agent_print_json(json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "ok", rc == 0,
+					      "job", (json_int_t)job_id,
 					      "packs", (json_int_t)r.packs,
 					      "packs_read", (json_int_t)r.packs_read,
 					      "packs_unindexed", (json_int_t)r.packs_unindexed,
@@ -75,7 +90,8 @@ int cmd_vault_check(int argc, char **argv)
 					      "problems", problems));
 	} else {
 		json_decref(problems);
-		printf("%llu packs (%llu read, %llu not yet indexed), %llu index objects, %llu points: %s\n",
+		printf("job %lld: %llu packs (%llu read, %llu not yet indexed), %llu index objects, %llu points: %s\n",
+		       (long long)job_id,
 		       (unsigned long long)r.packs, (unsigned long long)r.packs_read,
 		       (unsigned long long)r.packs_unindexed, (unsigned long long)r.indexes,
 		       (unsigned long long)r.points,

@@ -28,7 +28,7 @@ int cmd_wsb_versions(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const sv_cmd_def *cmd = sv_cmd_find("wsb versions");
-	sv_wsb_args wa = { NULL, 0, NULL, NULL };
+	sv_wsb_args wa = { NULL, 0, NULL, NULL, NULL };
 	wsb_version *v = NULL;
 	char *scratch = NULL, *target = NULL;
 	sv_wsb_ctx wc;

@@ -4,6 +4,7 @@
 #ifndef SV_JOB_H
 #define SV_JOB_H
 
+#include "jobs.h"
 #include "vault.h"
 #include "wsb.h"
 
@@ -14,6 +15,7 @@ typedef struct sv_wsb_args {
 	uint32_t timeout_ms;     /* --wbadmin-timeout, else config wsb.timeout */
 	const char *const *skip_checks;  /* --skip-check PF0xx, NULL-terminated */
 	vault *vault;            /* for the preflight's vault checks */
+	sv_agent_job *job;       /* the job warnings go to, or NULL */
 } sv_wsb_args;
 
 /* The scratch folder (caller frees). */

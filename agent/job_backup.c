@@ -193,8 +193,8 @@ int sv_agent_backup_system_state(vault *v, const sv_wsb_args *a,
 		memcpy(version, wr.version, WSB_VERSION_LEN + 1);
 		/* Older versions on the staging volume are no longer needed. */
 		if (wsb_trim(&wc.o, target, 1) < 0)
-			sv_log_warn("could not trim old versions on the staging volume: %s",
-				    sv_error_msg());
+			sv_agent_job_warn(a->job, "could not trim old versions on the staging volume: %s",
+					  sv_error_msg());
 	}
 	json_decref(meta);
 	wsb_layout_release(&layout);

@@ -43,7 +43,7 @@ static int facts(point_facts *f, json_t *point)
 int sv_agent_apply(vault *v, const char *point_id, const char *restored,
 		   int authsysvol, int reboot)
 {
-	sv_wsb_args wa = { NULL, 0, NULL, NULL };
+	sv_wsb_args wa = { NULL, 0, NULL, NULL, NULL };
 	wsb_recover_opts ro;
 	wsb_failure failure;
 	sv_wsb_ctx wc;

@@ -57,8 +57,10 @@ const sv_cmd_def sv_commands[] = {
 	  "hung wbadmin; Ctrl-C cancels (exit code 4).\n"
 	  "\n"
 	  "With --source-dir, stores that directory tree instead of running\n"
-	  "wbadmin. Prints a summary; progress on a terminal, or JSON lines on\n"
-	  "stderr with --json.\n" },
+	  "wbadmin. Prints a summary naming the job ('sysvault jobs'); progress\n"
+	  "on a terminal, or JSON lines on stderr with --json. Only one backup\n"
+	  "runs at a time; exit code 1 when it succeeded with a warning (the\n"
+	  "staging volume could not be trimmed).\n" },
 	{ "points", cmd_points, "List the recovery points in the vault",
 	  "usage: sysvault points [--vault <dir>] [--passphrase-file <file>]\n"
 	  "                       [--machine <name>] [--json]\n" },
@@ -114,6 +116,37 @@ const sv_cmd_def sv_commands[] = {
 	  "Runs 'wbadmin get versions' for the staging volume and lists the\n"
 	  "version identifiers (normally one: older ones are trimmed after each\n"
 	  "backup).\n" },
+	{ "jobs", cmd_jobs, "List the jobs this machine ran and is running",
+	  "usage: sysvault jobs [--json] [--limit <n>]\n"
+	  "\n"
+	  "Lists the newest jobs (default 20; --limit 0 lists all), newest first:\n"
+	  "every backup, restore and vault check is a job with an id, a kind, a\n"
+	  "state (queued, running, completed, completed_with_warnings, failed,\n"
+	  "cancelled), its start and end, the bytes read and stored, and for a\n"
+	  "failure a stable error code (WSB_* from wbadmin, PF0xx from a failed\n"
+	  "preflight check, else the sysvault error name) and a one-line message.\n"
+	  "A job whose process ended without finishing it (killed, machine\n"
+	  "restarted) is failed with code INTERRUPTED the next time sysvault\n"
+	  "opens the job list, as is a job still running after 30 days. Only one\n"
+	  "backup runs at a time: a second one is refused naming the running job.\n"
+	  "The jobs are kept in jobs.db in the state directory.\n" },
+	{ "jobs show", cmd_jobs_show, "Show one job in full",
+	  "usage: sysvault jobs show <id> [--json]\n"
+	  "\n"
+	  "Prints everything recorded about the job, including its details: the\n"
+	  "recovery point and wbadmin version of a backup, the preflight checks\n"
+	  "skipped with --skip-check, the files a cancelled restore finished.\n" },
+	{ "jobs cancel", cmd_jobs_cancel, "Ask a running job to stop",
+	  "usage: sysvault jobs cancel <id>\n"
+	  "\n"
+	  "Sets the job's cancel flag. The sysvault process running it notices\n"
+	  "within 2 s, stops wbadmin (asking it first) or the transfer, records\n"
+	  "the job as cancelled and exits with code 4, as after Ctrl-C. A\n"
+	  "cancelled backup leaves no recovery point. A cancelled restore leaves\n"
+	  "the files it restored completely (each one verified) and removes the\n"
+	  "one it was writing; 'sysvault jobs show <id>' lists the finished files\n"
+	  "(\"files_restored\" in the details). A vault check runs to its end.\n"
+	  "A job that has already ended is refused: \"job N is not running\".\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -34,5 +34,9 @@ int sv_env_read_secret(const char *prompt, char *buf, size_t size);
  * long operation can stop cleanly; sv_env_interrupted() then returns 1. */
 void sv_env_catch_interrupt(void);
 int sv_env_interrupted(void);
+/* Sets the flag sv_env_interrupted() reads, as Ctrl-C would: for a cancel
+ * that arrives another way (a job cancelled from another process).
+ * Safe from any thread. */
+void sv_env_request_interrupt(void);
 
 #endif

@@ -87,3 +87,8 @@ int sv_env_interrupted(void)
 {
 	return g_interrupted != 0;
 }
+
+void sv_env_request_interrupt(void)
+{
+	g_interrupted = 1;
+}

@@ -151,3 +151,8 @@ int sv_env_interrupted(void)
 {
 	return InterlockedCompareExchange(&g_interrupted, 0, 0) != 0;
 }
+
+void sv_env_request_interrupt(void)
+{
+	InterlockedExchange(&g_interrupted, 1);
+}

@@ -61,4 +61,10 @@ typedef struct sv_proc_result {
  */
 int sv_proc_run(sv_proc_result *res, const sv_proc_opts *opts);
 
+/* 1 when a process with this id exists (on POSIX also one owned by another
+ * user), 0 when none does. */
+int sv_proc_alive(int64_t pid);
+/* This process's id. */
+int64_t sv_proc_self(void);
+
 #endif

@@ -289,3 +289,15 @@ int sv_proc_run(sv_proc_result *res, const sv_proc_opts *opts)
 		return rc;
 	return wait_child(&st, res, pid, fds, start);
 }
+
+int sv_proc_alive(int64_t pid)
+{
+	if (pid <= 0 || (int64_t)(pid_t)pid != pid)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+int64_t sv_proc_self(void)
+{
+	return (int64_t)getpid();
+}

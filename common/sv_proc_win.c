@@ -853,3 +853,24 @@ done:
 	proc_free(run);
 	return rc;
 }
+
+int sv_proc_alive(int64_t pid)
+{
+	HANDLE h;
+	int alive;
+
+	if (pid <= 0 || pid > (int64_t)MAXDWORD)
+		return 0;
+	h = OpenProcess(SYNCHRONIZE, FALSE, (DWORD)pid);
+	if (!h)
+		/* Access denied means it exists; anything else, that it does not. */
+		return GetLastError() == ERROR_ACCESS_DENIED;
+	alive = WaitForSingleObject(h, 0) == WAIT_TIMEOUT;
+	CloseHandle(h);
+	return alive;
+}
+
+int64_t sv_proc_self(void)
+{
+	return (int64_t)GetCurrentProcessId();
+}

@@ -4,6 +4,7 @@
 #include "sv_test.h"
 #include "sv_cli.h"
 #include "sv_proc.h"
+#include "sv_thread.h"
 #include "sv_time.h"
 
 const char *cli_env[16];
@@ -85,4 +86,34 @@ void cli_done(cli_run *r)
 {
 	sv_buf_release(&r->out);
 	sv_buf_release(&r->err);
+}
+
+struct cli_bg {
+	sv_thread *thread;
+	const char *const *args;
+	cli_run r;
+};
+
+static void bg_main(void *arg)
+{
+	cli_bg *bg = arg;
+
+	run(&bg->r, bg->args, 0, 1);
+}
+
+cli_bg *cli_start(const char *const *args)
+{
+	cli_bg *bg = calloc(1, sizeof(*bg));
+
+	assert_non_null(bg);
+	bg->args = args;
+	sv_assert_ok(sv_thread_start(&bg->thread, bg_main, bg));
+	return bg;
+}
+
+void cli_wait(cli_bg *bg, cli_run *r)
+{
+	sv_thread_join(bg->thread);
+	*r = bg->r;
+	free(bg);
 }

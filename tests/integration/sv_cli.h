@@ -32,4 +32,11 @@ void cli_interrupted(cli_run *r, const char *const *args,
 		     unsigned interrupt_after_ms);
 void cli_done(cli_run *r);
 
+/* A run in the background: cli_start() returns at once (args and their
+ * strings must outlive it, and cli_env must not change until the process
+ * has started); cli_wait() waits for it and fills r like cli(). */
+typedef struct cli_bg cli_bg;
+cli_bg *cli_start(const char *const *args);
+void cli_wait(cli_bg *bg, cli_run *r);
+
 #endif

@@ -1,0 +1,122 @@
+/*
+ * job_run.c - a command's job from start to end: the row in the job
+ * store, the watcher that turns `sysvault jobs cancel` into the same
+ * interrupt as Ctrl-C, and the stable code a failure is recorded with.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "jobs.h"
+#include "sv_buf.h"
+#include "sv_env.h"
+#include "sv_log.h"
+
+static void request_interrupt(void *ud)
+{
+	(void)ud;
+	sv_env_request_interrupt();
+}
+
+int sv_agent_job_start(sv_agent_job *j, const char *kind, json_t *details)
+{
+	const char *dir = sv_agent_state_dir();
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	j->details = details ? details : json_object();
+	if (!j->details)
+		return SV_ENOMEM;
+	sv_env_catch_interrupt();
+	rc = sv_jobs_open(&j->store, dir);
+	if (rc == 0)
+		rc = sv_jobs_begin(j->store, kind, j->details, &j->id);
+	if (rc == 0)
+		rc = sv_jobs_watch_start(&j->watch, dir, j->id, request_interrupt, NULL);
+	if (rc < 0) {
+		if (j->id)
+			sv_jobs_finish(j->store, j->id, &(sv_job_end){ SV_JOB_FAILED,
+				       sv_err_str(rc), sv_error_msg(), NULL, 0, 0 });
+		sv_jobs_close(j->store);
+		json_decref(j->details);
+		memset(j, 0, sizeof(*j));
+		return rc;
+	}
+	sv_log_info("job %lld: %s started", (long long)j->id, kind);
+	return 0;
+}
+
+void sv_agent_job_warn(sv_agent_job *j, const char *fmt, ...)
+{
+	va_list ap;
+	char line[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	sv_log_warn("%s", line);
+	if (j && !j->warning)   /* the first warning is the job's message */
+		j->warning = sv_strdup(line);
+}
+
+/* The length of the code-like token ([A-Z0-9_]*) at s. */
+static size_t token_len(const char *s)
+{
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+}
+
+/* A failure's stable code: the WSB_* code the wbadmin driver puts before
+ * its cause, the id of a failed preflight check, else the sv_err name. */
+static const char *stable_code(int rc, const char *msg, char *buf, size_t size)
+{
+	const char *p = msg ? strstr(msg, "WSB_") : NULL;
+	size_t n;
+
+	if (p && (p == msg || p[-1] == ' ') && (n = token_len(p)) < size && p[n] == ':') {
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		return buf;
+	}
+	if (msg && !strncmp(msg, "preflight PF", 12) && (n = token_len(msg + 10)) < size &&
+	    msg[10 + n] == ' ') {
+		memcpy(buf, msg + 10, n);
+		buf[n] = '\0';
+		return buf;
+	}
+	return sv_err_str(rc);
+}
+
+int sv_agent_job_end(sv_agent_job *j, int rc)
+{
+	char *msg = rc < 0 ? sv_strdup(sv_error_msg()) : NULL;
+	char code[64];
+	sv_job_end e;
+
+	if (!j->store)
+		return rc;
+	sv_jobs_watch_stop(j->watch);
+	memset(&e, 0, sizeof(e));
+	e.details = j->details;
+	e.bytes_read = j->bytes_read;
+	e.bytes_stored = j->bytes_stored;
+	if (rc == 0) {
+		e.state = j->warning ? SV_JOB_WARNINGS : SV_JOB_COMPLETED;
+		e.message = j->warning;
+	} else {
+		e.state = rc == SV_ECANCELLED ? SV_JOB_CANCELLED : SV_JOB_FAILED;
+		e.code = rc == SV_ECANCELLED ? NULL : stable_code(rc, msg, code, sizeof(code));
+		e.message = msg && msg[0] ? msg : sv_err_str(rc);
+	}
+	if (sv_jobs_finish(j->store, j->id, &e) < 0)
+		sv_log_warn("job %lld: its end was not recorded: %s", (long long)j->id,
+			    sv_error_msg());
+	if (rc < 0)   /* the command reports the work's error, not the store's */
+		sv_error_set(rc, "%s", msg ? msg : "");
+	sv_jobs_close(j->store);
+	json_decref(j->details);
+	free(j->warning);
+	free(msg);
+	memset(j, 0, sizeof(*j));
+	return rc;
+}
