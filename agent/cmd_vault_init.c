@@ -34,7 +34,9 @@ int cmd_vault_init(int argc, char **argv)
 	const char *url_opt = NULL, *pass_file = NULL, *url;
 	vault_init_opts o;
 	char id[65], *pass = NULL;
-	uint64_t avg = 0, level = 0;
+	uint64_t avg = 0;
+	long level = 0;
+	char *end = NULL;
 	int c, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -48,8 +50,9 @@ int cmd_vault_init(int argc, char **argv)
 		else if (c == 'c' && (sv_parse_size(&avg, optarg) < 0 || avg < 4096 ||
 				      avg > (1u << 20) || (avg & (avg - 1))))
 			return sv_cmd_usage_error(cmd, "--chunk-size takes a power of two from 4K to 1M");
-		else if (c == 'l' && (sv_parse_u64(&level, optarg) < 0 || level < 1 || level > 19))
-			return sv_cmd_usage_error(cmd, "--compression-level takes a number from 1 to 19");
+		else if (c == 'l' && ((level = strtol(optarg, &end, 10)), !end || *end ||
+				      level < -7 || level == 0 || level > 19))
+			return sv_cmd_usage_error(cmd, "--compression-level takes a zstd level from 1 to 19, or -1 to -7 (faster)");
 	}
 	if (avg) {
 		o.chunk_avg = (uint32_t)avg;

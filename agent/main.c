@@ -34,7 +34,8 @@ const sv_cmd_def sv_commands[] = {
 	  "$SYSVAULT_PASSPHRASE, or is asked twice on the terminal. Refuses to\n"
 	  "touch a directory that already holds a vault. --chunk-size sets the\n"
 	  "average chunk (a power of two; minimum a quarter, maximum four times\n"
-	  "it; default 64K); --compression-level the zstd level (default 1).\n"
+	  "it; default 32K); --compression-level the zstd level (1 to 19, or\n"
+	  "-1 to -7 for the faster levels; default 1).\n"
 	  "Both are fixed for the life of the vault.\n" },
 	{ "backup", cmd_backup, "Back up the system state into the vault",
 	  "usage: sysvault backup [--vault <dir>] [--passphrase-file <file>]\n"

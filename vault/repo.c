@@ -113,7 +113,8 @@ int vault__config_parse(struct vault *v, const char *text, size_t len)
 {
 	json_t *cfg = NULL, *co;
 	const char *fmt, *id;
-	uint64_t ver, level, target;
+	uint64_t ver, target;
+	int64_t level;
 	int rc;
 
 	rc = sv_json_parse(&cfg, text, len, "the vault's config");
@@ -135,10 +136,12 @@ int vault__config_parse(struct vault *v, const char *text, size_t len)
 	}
 	sv_strlcpy(v->id, id, sizeof(v->id));
 	if ((rc = sv_json_obj(cfg, "compression", &co)) < 0 ||
-	    (rc = sv_json_u64(co, "level", &level)) < 0 ||
+	    (rc = sv_json_i64(co, "level", &level)) < 0 ||
 	    (rc = sv_json_u64(cfg, "pack_target", &target)) < 0)
 		goto done;
-	if (level < 1 || level > 19 || target < (1u << 20) || target > (256u << 20)) {
+	/* zstd levels: 1..19, and the "fast" levels -1..-7. */
+	if (level < -7 || level == 0 || level > 19 || target < (1u << 20) ||
+	    target > (256u << 20)) {
 		rc = sv_error_set(SV_EINVAL, "config has out-of-range compression level or pack size");
 		goto done;
 	}

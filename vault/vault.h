@@ -29,7 +29,7 @@ typedef struct vault_init_opts {
 	uint32_t chunk_min;     /* 0: defaults 8 KiB / 32 KiB / 128 KiB */
 	uint32_t chunk_avg;
 	uint32_t chunk_max;
-	int zstd_level;         /* 0: 1 */
+	int zstd_level;         /* 0: 1; -1..-7 are zstd's fast levels */
 	uint64_t scrypt_n;      /* 0: 2^15 with p = 4 (tests use less) */
 } vault_init_opts;
 
