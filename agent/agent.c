@@ -127,6 +127,23 @@ int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file)
 	return rc;
 }
 
+int sv_agent_ping_vault(void *ud, uint32_t timeout_ms, int64_t *server_time,
+			char *err, size_t n)
+{
+	int rc = vault_ping(ud, server_time);
+
+	(void)timeout_ms;
+	if (rc < 0) {
+		char *msg = sv_strdup(sv_error_msg());
+
+		if (msg)
+			sv_redact(msg);
+		snprintf(err, n, "%s", msg ? msg : "");
+		free(msg);
+	}
+	return rc;
+}
+
 /* ---- progress ---- */
 
 static struct {

@@ -39,6 +39,11 @@ int sv_agent_vault_url(const char **out, const char *opt);
  * the cache in <state>/cache. */
 int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file);
 
+/* The preflight's vault callback (diag_vault_cb.ping) over vault_ping();
+ * ud is the vault. Transfers give up on their own low-speed limit. */
+int sv_agent_ping_vault(void *ud, uint32_t timeout_ms, int64_t *server_time,
+			char *err, size_t n);
+
 /* A progress callback for vault operations: a bar on a TTY, one JSON line
  * per second on stderr with --json, nothing otherwise. ud: NULL. */
 void sv_agent_progress(void *ud, const vault_progress *p);

@@ -44,8 +44,9 @@ static int print_text(const diag_report *r, const char *from)
 
 /* Runs the checks here, or re-evaluates a saved bundle. */
 static int preflight(diag_report **r, const char *from, const char *scratch,
-		     const char *const *skip)
+		     const char *const *skip, vault *v)
 {
+	diag_vault_cb cb = { sv_agent_ping_vault, v };
 	diag_opts o;
 	char *dir = NULL;
 	int rc;
@@ -63,7 +64,7 @@ static int preflight(diag_report **r, const char *from, const char *scratch,
 	o.scratch_dir = dir;
 	o.agent_version = SV_VERSION;
 	o.skip = skip;
-	o.vault = NULL; /* no vault callback: PF011 and PF012 skip */
+	o.vault = v ? &cb : NULL; /* no vault: PF011 and PF012 skip */
 	rc = diag_run(r, &o);
 	free(dir);
 	return rc;
@@ -76,9 +77,13 @@ int cmd_preflight(int argc, char **argv)
 		{"from", required_argument, NULL, 'f'},
 		{"scratch", required_argument, NULL, 'd'},
 		{"skip-check", required_argument, NULL, 'k'},
+		{"vault", required_argument, NULL, 'v'},
+		{"passphrase-file", required_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0}};
 	const sv_cmd_def *cmd = sv_cmd_find("preflight");
 	const char *save = NULL, *from = NULL, *scratch = NULL;
+	const char *url = NULL, *pass_file = NULL;
+	vault *v = NULL;
 	const char *skip[SKIP_MAX + 1];
 	diag_report *r = NULL;
 	size_t nskip = 0;
@@ -93,6 +98,10 @@ int cmd_preflight(int argc, char **argv)
 			from = optarg;
 		else if (c == 'd')
 			scratch = optarg;
+		else if (c == 'v')
+			url = optarg;
+		else if (c == 'p')
+			pass_file = optarg;
 		else if (!diag_check_exists(optarg))
 			return sv_cmd_usage_error(cmd,
 						  "--skip-check: no check "
@@ -109,9 +118,17 @@ int cmd_preflight(int argc, char **argv)
 		return sv_cmd_usage_error(cmd,
 					  "--from re-evaluates a saved "
 					  "bundle: --scratch does not apply");
-	rc = preflight(&r, from, scratch, skip);
+	if ((from && url) || (!url && pass_file))
+		return sv_cmd_usage_error(cmd, "--vault goes with a check of this machine "
+					  "(not --from); --passphrase-file goes with --vault");
+	/* With a vault, PF011 compares the clock with the vault's and PF012
+	 * makes one authenticated request. */
+	rc = url ? sv_agent_open_vault(&v, url, pass_file) : 0;
+	if (rc == 0)
+		rc = preflight(&r, from, scratch, skip, v);
 	if (rc == 0 && save)
 		rc = diag_save(r, save);
+	vault_close(v);
 	if (rc < 0) {
 		diag_report_free(r);
 		return sv_cmd_fail();

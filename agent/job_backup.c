@@ -69,23 +69,12 @@ static void wbadmin_progress(void *ud, int percent, const char *line)
 		fprintf(stderr, "\rwbadmin: %d%%   ", percent);
 }
 
-static int ping_vault(void *ud, uint32_t timeout_ms, int64_t *server_time,
-		      char *err, size_t n)
-{
-	int rc = vault_ping(ud, server_time);
-
-	(void)timeout_ms;   /* a local vault answers at once */
-	if (rc < 0)
-		snprintf(err, n, "%s", sv_error_msg());
-	return rc;
-}
-
 /* The blocking preflight checks: a failure ends the job before wbadmin is
  * touched, naming the check, its evidence and the fix. */
 static int preflight(vault *v, const sv_wsb_args *a, const char *scratch,
 		     const char *wbadmin)
 {
-	diag_vault_cb cb = { ping_vault, v };
+	diag_vault_cb cb = { sv_agent_ping_vault, v };
 	diag_report *rep = NULL;
 	diag_opts d;
 	diag_result res;

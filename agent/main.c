@@ -98,6 +98,7 @@ const sv_cmd_def sv_commands[] = {
 	{ "preflight", cmd_preflight, "Check this machine before a system-state backup",
 	  "usage: sysvault preflight [--json] [--save <file>] [--from <file>]\n"
 	  "                          [--scratch <dir>] [--skip-check PF0xx]...\n"
+	  "                          [--vault <url> [--passphrase-file <file>]]\n"
 	  "\n"
 	  "Checks every known cause of a failed system-state backup (PF001 to\n"
 	  "PF015: Windows Server Backup, services, ACLs, the scratch folder,\n"
@@ -108,7 +109,10 @@ const sv_cmd_def sv_commands[] = {
 	  "bundle to <file>; --from re-evaluates a saved bundle instead of\n"
 	  "this machine. --scratch names the scratch folder (default: config\n"
 	  "\"scratch\", else <state-dir>/Scratch). --skip-check leaves a check\n"
-	  "out (repeatable). Exit code 0 when every check passed or was\n"
+	  "out (repeatable). --vault also checks that the vault answers (PF012)\n"
+	  "and that this machine's clock agrees with the vault's (PF011; cloud\n"
+	  "vaults only: a local directory has no clock of its own).\n"
+	  "Exit code 0 when every check passed or was\n"
 	  "skipped, 1 with warnings only, 2 with any failure. docs/preflight.md\n"
 	  "describes every check.\n" },
 	{ "wsb versions", cmd_wsb_versions, "List the wbadmin versions on the staging volume",

@@ -256,6 +256,32 @@ done:
 	return rc;
 }
 
+/* One HEAD of the config object; its Date header is Azure's clock. */
+static int az_server_time(vault_backend *b, int64_t *t)
+{
+	azure_backend *a = (azure_backend *)b;
+	vault_http_req r;
+	vault_http_resp resp;
+	az_sign s = {0};
+	int rc;
+
+	*t = 0;
+	vault__http_req_init(&r, "HEAD");
+	vault__http_resp_init(&resp);
+	if ((rc = az_prepare(a, &r, &s, "config", NULL)) != 0 ||
+	    (rc = az_send(a, &r, &s, &resp)) != 0)
+		goto done;
+	if (resp.status != 200 && resp.status != 404)
+		rc = az_fail(a, "reach", "config", &resp);
+	else if (resp.date[0])
+		rc = vault__http_date_parse(t, resp.date);
+done:
+	sign_release(&s);
+	vault__http_req_release(&r);
+	vault__http_resp_release(&resp);
+	return rc;
+}
+
 static int truncated(const azure_backend *a, const char *name, uint64_t want,
 		     uint64_t size)
 {
@@ -660,6 +686,7 @@ static const vault_backend_ops azure_ops = {
 	.list = az_list_objects,
 	.del = az_del,
 	.close = az_close,
+	.server_time = az_server_time,
 };
 
 /* Container names: 3-63 of [a-z0-9-]. */

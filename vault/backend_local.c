@@ -518,6 +518,7 @@ static const vault_backend_ops local_ops = {
 	.list = local_list,
 	.del = local_del,
 	.close = local_close,
+	.server_time = NULL,   /* a directory has no clock of its own */
 };
 
 int vault__backend_local_open(vault_backend **out, const char *dir, int create)

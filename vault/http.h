@@ -143,5 +143,8 @@ void vault__crc64_b64(char out[13], uint64_t crc);
 
 /* "Mon, 01 Jan 2024 00:00:00 GMT" for t (dst >= 30 bytes). */
 void vault__http_date(char *dst, size_t size, int64_t t);
+/* Parses an IMF-fixdate ("Sun, 22 Nov 2026 01:00:00 GMT"); SV_EINVAL
+ * otherwise. */
+int vault__http_date_parse(int64_t *out, const char *s);
 
 #endif

@@ -521,7 +521,9 @@ int vault_ping(vault *v, int64_t *server_time)
 {
 	uint64_t size;
 
-	*server_time = 0;   /* the local backend has no clock of its own */
+	*server_time = 0;
+	if (v->be->ops->server_time)
+		return v->be->ops->server_time(v->be, server_time);
 	return v->be->ops->stat(v->be, "config", &size);
 }
 

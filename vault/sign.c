@@ -497,3 +497,22 @@ void vault__http_date(char *dst, size_t size, int64_t t)
 		    days[tm.wday % 7], tm.day, months[(tm.month + 11) % 12],
 		    tm.year, tm.hour, tm.min, tm.sec);
 }
+
+int vault__http_date_parse(int64_t *out, const char *s)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char mon[4] = "";
+	const char *m;
+	sv_tm tm;
+	int n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strlen(s) < 29 || s[3] != ',' ||
+	    sscanf(s + 5, "%2d %3s %4d %2d:%2d:%2d GMT%n", &tm.day, mon, &tm.year,
+		   &tm.hour, &tm.min, &tm.sec, &n) != 6 || n == 0 ||
+	    !(m = strstr(months, mon)) || (m - months) % 3 != 0 || mon[0] == '\0')
+		return sv_error_set(SV_EINVAL, "'%s' is not an HTTP date", s);
+	tm.month = (int)((m - months) / 3) + 1;
+	*out = sv_time_from_tm(&tm);
+	return 0;
+}

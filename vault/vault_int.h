@@ -292,6 +292,9 @@ typedef struct vault_backend_ops {
 	/* Removes an object; a missing one is not an error. */
 	int (*del)(vault_backend *b, const char *name);
 	void (*close)(vault_backend *b);
+	/* The service's clock (its HTTP Date), from one small request; NULL
+	 * where the backend has no clock of its own (a local directory). */
+	int (*server_time)(vault_backend *b, int64_t *unix_time);
 } vault_backend_ops;
 
 struct vault_backend {

@@ -287,6 +287,32 @@ static void test_azure__backup_restore_check_through_the_binary(void **state)
 	assert_same_file(f1, f2);
 	assert_same_file(f3, f4);
 	expect(ck, 0);
+	{
+		/* The preflight reaches the vault and compares clocks. */
+		const char *pf[] = {"--json", "preflight", "--vault", url,
+				    "--skip-check", "PF009", NULL};
+		json_t *rep = NULL, *c;
+		cli_run r;
+		size_t i;
+		int found = 0;
+
+		cli(&r, pf);
+		assert_true(r.code == 0 || r.code == 1);
+		sv_assert_ok(sv_json_parse(&rep, r.out.ptr, r.out.len, "preflight"));
+		json_array_foreach(json_object_get(rep, "checks"), i, c) {
+			const char *id = json_string_value(json_object_get(c, "id"));
+			const char *v = json_string_value(json_object_get(c, "verdict"));
+
+			if (!strcmp(id, "PF011") || !strcmp(id, "PF012")) {
+				if (strcmp(v, "pass") != 0)
+					fail_msg("%s is %s: %s", id, v, r.out.ptr);
+				found++;
+			}
+		}
+		assert_int_equal(found, 2);
+		json_decref(rep);
+		cli_done(&r);
+	}
 	cli_env[0] = NULL;
 	sv_fs_remove_tree(dir);
 	free(dir);

@@ -244,6 +244,21 @@ static void test_http__url_public_drops_the_query(void **state)
 	sv_buf_release(&b);
 }
 
+static void test_sign__http_date_round_trip(void **state)
+{
+	char d[64];
+	int64_t t;
+
+	(void)state;
+	vault__http_date(d, sizeof(d), 1795226414);
+	assert_string_equal(d, "Sat, 21 Nov 2026 02:00:14 GMT");
+	sv_assert_ok(vault__http_date_parse(&t, d));
+	assert_true(t == 1795226414);
+	assert_int_equal(vault__http_date_parse(&t, "Sat, 21 Foo 2026 02:00:14 GMT"),
+			 SV_EINVAL);
+	assert_int_equal(vault__http_date_parse(&t, "yesterday"), SV_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +270,7 @@ int main(void)
 		cmocka_unit_test(
 			test_sign__azure_folds_whitespace_and_decodes_query),
 		cmocka_unit_test(test_sign__s3_get_object_example),
+		cmocka_unit_test(test_sign__http_date_round_trip),
 		cmocka_unit_test(test_sign__s3_query_is_sorted_and_encoded),
 		cmocka_unit_test(test_sign__crc64nvme_check_values),
 		cmocka_unit_test(test_sign__http_date_is_rfc1123),
