@@ -229,6 +229,31 @@ static void test_wsb_cli__each_failure_has_its_code(void **state)
 	}
 	set_fail(e, NULL);
 	assert_int_equal(count_points(e), 0);
+	{
+		/* Each failure is a failed job carrying its code. */
+		const char *j[] = { "--json", "jobs", NULL };
+		json_t *jobs = NULL, *job;
+		cli_run r;
+		size_t k;
+
+		expect(&r, j, 0, NULL);
+		sv_assert_ok(sv_json_parse(&jobs, r.out.ptr, r.out.len, "jobs"));
+		for (i = 0; cases[i].mode; i++) {
+			int found = 0;
+
+			json_array_foreach(jobs, k, job) {
+				const char *code = json_string_value(json_object_get(job, "error_code"));
+				const char *st = json_string_value(json_object_get(job, "state"));
+
+				found |= code && !strcmp(code, cases[i].code) &&
+					 st && !strcmp(st, "failed");
+			}
+			if (!found)
+				fail_msg("no failed job with %s: %s", cases[i].code, r.out.ptr);
+		}
+		json_decref(jobs);
+		cli_done(&r);
+	}
 }
 
 static void test_wsb_cli__hang_ends_by_timeout(void **state)
