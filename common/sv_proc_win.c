@@ -652,10 +652,18 @@ static int proc_create(proc_run *run, PROCESS_INFORMATION *pi)
 		si.StartupInfo.cb = sizeof(si);
 		flags |= EXTENDED_STARTUPINFO_PRESENT;
 	}
-	ok = CreateProcessW(NULL, run->cmdline, NULL, NULL, TRUE, flags,
-			    run->env, run->cwd, &si.StartupInfo, pi);
-	if (!ok)
+	/* ERROR_INTERNAL_ERROR is transient (seen under load in Wine's
+	 * server): try again briefly before calling it a failure. */
+	for (int attempt = 0; attempt < 5; attempt++) {
+		ok = CreateProcessW(NULL, run->cmdline, NULL, NULL, TRUE, flags,
+				    run->env, run->cwd, &si.StartupInfo, pi);
+		if (ok)
+			break;
 		e = GetLastError();
+		if (e != ERROR_INTERNAL_ERROR)
+			break;
+		Sleep(50u << attempt);
+	}
 	proc_close(&run->nul);
 	proc_close(&run->out_w);
 	proc_close(&run->err_w);
