@@ -74,10 +74,24 @@ static int jobs_fail(sqlite3 *db, const char *path, int src)
 	}
 }
 
+/* SQLite answers SQLITE_BUSY without waiting in a few WAL situations
+ * (another process recovering or checkpointing the WAL, a lock that the
+ * busy handler may not wait for): try again for up to 10 s. */
+#define JOBS_BUSY_TRIES 200
+#define JOBS_BUSY_SLEEP_MS 50
+
+static int busy(int src)
+{
+	return (src & 0xff) == SQLITE_BUSY || (src & 0xff) == SQLITE_LOCKED;
+}
+
 static int exec_sql(sv_jobs *s, const char *sql)
 {
-	int src = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	int src, tries = 0;
 
+	while (busy(src = sqlite3_exec(s->db, sql, NULL, NULL, NULL)) &&
+	       ++tries < JOBS_BUSY_TRIES)
+		sv_time_sleep_ms(JOBS_BUSY_SLEEP_MS);
 	return src == SQLITE_OK ? 0 : jobs_fail(s->db, s->path, src);
 }
 
@@ -91,8 +105,13 @@ static int prepare(sv_jobs *s, const char *sql, sqlite3_stmt **st)
 /* Steps a statement that returns no row, then finalizes it. */
 static int run_stmt(sv_jobs *s, sqlite3_stmt *st)
 {
-	int src = sqlite3_step(st);
-	int rc = src == SQLITE_DONE || src == SQLITE_ROW ? 0 : jobs_fail(s->db, s->path, src);
+	int src, tries = 0, rc;
+
+	while (busy(src = sqlite3_step(st)) && ++tries < JOBS_BUSY_TRIES) {
+		sqlite3_reset(st);
+		sv_time_sleep_ms(JOBS_BUSY_SLEEP_MS);
+	}
+	rc = src == SQLITE_DONE || src == SQLITE_ROW ? 0 : jobs_fail(s->db, s->path, src);
 
 	sqlite3_finalize(st);
 	return rc;
