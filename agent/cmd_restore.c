@@ -8,6 +8,7 @@
 #include "job.h"
 #include "jobs.h"
 #include "sv_buf.h"
+#include "sv_fs.h"
 #include "sv_env.h"
 
 #define MAX_LISTED 1000   /* files named in a cancelled restore's job */
@@ -44,6 +45,21 @@ static void record_restored(sv_agent_job *job, vault *v, const char *id,
 static json_t *job_details(const char *spec, const char *to, int apply)
 {
 	return json_pack("{s:s,s:s,s:b}", "point", spec, "to", to, "apply", apply);
+}
+
+static int count_entry(void *ud, const sv_dirent *e)
+{
+	(void)e;
+	(*(int *)ud)++;
+	return 1;   /* one is enough */
+}
+
+/* 1 when dir does not exist or has no entries. */
+static int dir_is_empty(const char *dir)
+{
+	int n = 0, rc = sv_fs_list_dir(dir, count_entry, &n);
+
+	return rc == SV_ENOTFOUND || (rc >= 0 && n == 0);
 }
 
 int cmd_restore(int argc, char **argv)
@@ -97,6 +113,11 @@ int cmd_restore(int argc, char **argv)
 		return sv_cmd_usage_error(cmd, "--point <id>|latest and --to <dir> are required");
 	if ((authsysvol || reboot) && !apply)
 		return sv_cmd_usage_error(cmd, "--authsysvol and --reboot go with --apply");
+	/* wbadmin reads the catalogue and the newest Backup folder of the tree
+	 * it is given: leftovers of another restore would mislead it. */
+	if (apply && !dir_is_empty(o.target_dir))
+		return sv_cmd_usage_error(cmd, "'%s' is not empty: restore into an empty "
+					  "directory before --apply", o.target_dir);
 	o.threads = (int)threads;
 	o.progress = sv_agent_progress;
 	o.point_id = id;

@@ -80,7 +80,7 @@ const sv_cmd_def sv_commands[] = {
 	  "tree (-backupTarget:<dir>, the point's machine and version); with\n"
 	  "--authsysvol for an authoritative SYSVOL restore (domain controllers,\n"
 	  "in DSRM: the steps are printed), and never reboots unless --reboot.\n"
-	  "Restore into an empty directory before --apply: wbadmin reads the\n"
+	  "--apply needs an empty (or new) --to directory: wbadmin reads the\n"
 	  "catalogue of the tree it is given.\n" },
 	{ "vault check", cmd_vault_check, "Verify the vault's structure and data",
 	  "usage: sysvault vault check [--read-data[=<percent>]] [--vault <dir>]\n"

@@ -188,6 +188,14 @@ static void test_wsb_cli__backup_dedup_restore_apply(void **state)
 		cli_done(&r);
 	}
 	{
+		/* --apply refuses a directory that already holds a tree. */
+		const char *a[] = { "restore", "--point", "latest", "--to", e->out,
+				    "--vault", e->vault, "--overwrite", "--apply", NULL };
+
+		expect(&r, a, 3, "is not empty");
+		cli_done(&r);
+	}
+	{
 		/* The older point carries its own catalogue: it applies too. */
 		char *older = sub(e->dir, "older");
 		const char *a[] = { "restore", "--point", json_string_value(json_object_get(s1, "point")),
