@@ -45,3 +45,21 @@ void vault__name_object(char *dst, const char *dir,
 	sv_hex_encode(hex, id, VAULT_ID_LEN);
 	snprintf(dst, VAULT_NAME_MAX, "%s/%s", dir, hex);
 }
+
+int vault__name_parse_pack(uint8_t id[VAULT_ID_LEN], const char *name)
+{
+	if (strlen(name) != 8 + VAULT_HEX_ID_LEN || strncmp(name, "data/", 5) != 0 ||
+	    name[7] != '/' || strncmp(name + 5, name + 8, 2) != 0)
+		return SV_EINVAL;
+	return sv_hex_decode(id, VAULT_ID_LEN, name + 8);
+}
+
+int vault__name_parse_object(uint8_t id[VAULT_ID_LEN], const char *name,
+			     const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strncmp(name, dir, n) != 0 || name[n] != '/')
+		return SV_EINVAL;
+	return sv_hex_decode(id, VAULT_ID_LEN, name + n + 1);
+}

@@ -12,8 +12,6 @@
 #include "sv_log.h"
 #include "vault_int.h"
 
-#define INDEX_MAX ((size_t)512 << 20)
-
 typedef struct pack_rec {
 	uint8_t id[VAULT_ID_LEN];
 	uint64_t size;        /* as listed in the backend */
@@ -71,8 +69,10 @@ static int on_pack(void *ud, const char *name, uint64_t size)
 	checker *c = ud;
 	pack_rec *p;
 
-	if (strlen(name) != 8 + VAULT_HEX_ID_LEN)
-		return 0;
+	uint8_t id[VAULT_ID_LEN];
+
+	if (vault__name_parse_pack(id, name) < 0)
+		return 0;   /* not a pack name: not ours to judge */
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 256;
 
@@ -84,8 +84,7 @@ static int on_pack(void *ud, const char *name, uint64_t size)
 	}
 	p = &c->packs[c->n];
 	memset(p, 0, sizeof(*p));
-	if (sv_hex_decode(p->id, VAULT_ID_LEN, name + 8) < 0)
-		return 0;
+	memcpy(p->id, id, VAULT_ID_LEN);
 	p->size = size;
 	p->listed = 1;
 	c->n++;
@@ -123,24 +122,18 @@ static int on_index(void *ud, const char *name, uint64_t size)
 	vault_index_pack *ip = NULL;
 	uint8_t id[VAULT_ID_LEN];
 	uint32_t n = 0;
-	sv_buf plain;
 	int rc;
 
 	(void)size;
-	if (strlen(name) != 6 + VAULT_HEX_ID_LEN ||
-	    sv_hex_decode(id, VAULT_ID_LEN, name + 6) < 0)
+	if (vault__name_parse_object(id, name, "index") < 0)
 		return 0;
 	c->r->indexes++;
-	sv_buf_init(&plain, INDEX_MAX);
-	rc = vault__load_object(c->v, &plain, "index", VAULT_OBJ_INDEX, id, INDEX_MAX);
-	if (rc == 0)
-		rc = vault__index_decode(&ip, &n, plain.ptr, plain.len);
+	rc = vault__index_load(c->v, id, &ip, &n);
 	if (rc == 0)
 		check_index_packs(c, name, ip, n);
 	else if (rc == SV_ECORRUPT || rc == SV_EINVAL)
 		problem(c, name, "%s", sv_error_msg());
 	vault__index_free(ip, n);
-	sv_buf_release(&plain);
 	return (rc == SV_ECORRUPT || rc == SV_EINVAL) ? 0 : rc;
 }
 
@@ -171,7 +164,7 @@ static int check_segment(checker *c, const char *point, const char *path,
 {
 	vault_chunk_ref *refs = NULL;
 	vault_blob_loc loc;
-	uint8_t id[VAULT_ID_LEN], *plain = NULL;
+	uint8_t id[VAULT_ID_LEN];
 	uint32_t n = 0, i;
 	int rc;
 
@@ -180,12 +173,7 @@ static int check_segment(checker *c, const char *point, const char *path,
 	rc = check_ref(c, point, path, id, &loc);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	plain = sv_malloc(loc.raw_length);
-	if (!plain)
-		return SV_ENOMEM;
-	rc = vault__read_blob(c->v, id, &loc, plain, NULL);
-	if (rc == 0)
-		rc = vault__list_decode(&refs, &n, plain, loc.raw_length);
+	rc = vault__read_list(c->v, id, &loc, &refs, &n);
 	if (rc == SV_ECORRUPT || rc == SV_ENOTFOUND) {
 		problem(c, point, "the chunk list of '%s' cannot be read: %s", path,
 			sv_error_msg());
@@ -195,7 +183,6 @@ static int check_segment(checker *c, const char *point, const char *path,
 		if (memcmp(refs[i].id, vault__zero_id, VAULT_ID_LEN) != 0)
 			rc = check_ref(c, point, path, refs[i].id, &loc);
 	free(refs);
-	free(plain);
 	return rc < 0 ? rc : 0;
 }
 
@@ -203,11 +190,12 @@ static int on_point(void *ud, const char *name, uint64_t size)
 {
 	checker *c = ud;
 	json_t *p = NULL, *files, *f, *lists, *l;
+	uint8_t id[VAULT_ID_LEN];
 	size_t i, j;
 	int rc;
 
 	(void)size;
-	if (strlen(name) != 7 + VAULT_HEX_ID_LEN)
+	if (vault__name_parse_object(id, name, "points") < 0)
 		return 0;
 	c->r->points++;
 	rc = vault_point_load(c->v, name + 7, &p);

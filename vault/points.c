@@ -8,8 +8,6 @@
 #include "sv_path.h"
 #include "vault_int.h"
 
-#define POINT_MAX ((size_t)64 << 20)
-
 /* Checks what a restore relies on before anything is written: file
  * entries with safe relative paths, sizes, hashes and segment ids. */
 int vault__point_validate(const json_t *p, const char *what)
@@ -62,8 +60,8 @@ int vault_point_load(vault *v, const char *id_hex, json_t **out)
 	*out = NULL;
 	if (sv_hex_decode(id, VAULT_ID_LEN, id_hex) < 0)
 		return sv_error_set(SV_EINVAL, "'%s' is not a recovery point id", id_hex);
-	sv_buf_init(&plain, POINT_MAX);
-	rc = vault__load_object(v, &plain, "points", VAULT_OBJ_POINT, id, POINT_MAX);
+	sv_buf_init(&plain, VAULT_POINT_MAX);
+	rc = vault__load_object(v, &plain, "points", VAULT_OBJ_POINT, id, VAULT_POINT_MAX);
 	if (rc == 0)
 		rc = sv_json_parse(out, plain.ptr, plain.len, "recovery point");
 	if (rc == SV_EINVAL)

@@ -636,3 +636,18 @@ int vault__read_blob(struct vault *v, const uint8_t id[VAULT_ID_LEN],
 	sv_buf_release(&blob);
 	return rc;
 }
+
+int vault__read_list(struct vault *v, const uint8_t id[VAULT_ID_LEN],
+		     const vault_blob_loc *loc, vault_chunk_ref **refs,
+		     uint32_t *count)
+{
+	uint8_t *plain = sv_malloc(loc->raw_length ? loc->raw_length : 1);
+	int rc = plain ? vault__read_blob(v, id, loc, plain, NULL) : SV_ENOMEM;
+
+	*refs = NULL;
+	*count = 0;
+	if (rc == 0)
+		rc = vault__list_decode(refs, count, plain, loc->raw_length);
+	free(plain);
+	return rc;
+}

@@ -245,7 +245,7 @@ static int restore_segment(file_ctx *fc, const char *hex)
 {
 	vault_chunk_ref *refs = NULL;
 	vault_blob_loc loc;
-	uint8_t id[VAULT_ID_LEN], *plain = NULL;
+	uint8_t id[VAULT_ID_LEN];
 	uint32_t n = 0, i;
 	int rc;
 
@@ -255,12 +255,8 @@ static int restore_segment(file_ctx *fc, const char *hex)
 	if (rc == SV_ENOTFOUND)
 		rc = sv_error_set(SV_ECORRUPT, "the chunk list %.16s of '%s' is missing from the vault",
 				  hex, fc->rel);
-	if (rc == 0 && !(plain = sv_malloc(loc.raw_length)))
-		rc = SV_ENOMEM;
 	if (rc == 0)
-		rc = vault__read_blob(fc->v, id, &loc, plain, NULL);
-	if (rc == 0)
-		rc = vault__list_decode(&refs, &n, plain, loc.raw_length);
+		rc = vault__read_list(fc->v, id, &loc, &refs, &n);
 	if (rc < 0 && rc != SV_ENOMEM && rc != SV_ECANCELLED)
 		sv_error_prefix("cannot restore '%s' from offset %llu (its chunk list)",
 				fc->rel, (unsigned long long)fc->queued);
@@ -275,7 +271,6 @@ static int restore_segment(file_ctx *fc, const char *hex)
 		progress(fc, 0);
 	}
 	free(refs);
-	free(plain);
 	return rc;
 }
 

@@ -11,29 +11,6 @@
 #include "sv_time.h"
 #include "vault_int.h"
 
-#define INDEX_MAX ((size_t)512 << 20)
-#define POINT_MAX ((size_t)64 << 20)
-
-/* Parses "<dir>/<64 hex>" into id; 0 or SV_EINVAL. */
-static int name_to_id(uint8_t id[VAULT_ID_LEN], const char *name,
-		      const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (strncmp(name, dir, n) != 0 || name[n] != '/')
-		return SV_EINVAL;
-	return sv_hex_decode(id, VAULT_ID_LEN, name + n + 1);
-}
-
-static int pack_name_to_id(uint8_t id[VAULT_ID_LEN], const char *name)
-{
-	/* data/xx/<64 hex> */
-	if (strlen(name) != 8 + VAULT_HEX_ID_LEN || strncmp(name, "data/", 5) != 0 ||
-	    strncmp(name + 5, name + 8, 2) != 0 || name[7] != '/')
-		return SV_EINVAL;
-	return sv_hex_decode(id, VAULT_ID_LEN, name + 8);
-}
-
 /* ---- index objects ---- */
 
 static int cache_index(struct vault *v, const uint8_t id[VAULT_ID_LEN],
@@ -56,21 +33,32 @@ static int cache_index(struct vault *v, const uint8_t id[VAULT_ID_LEN],
 	return rc;
 }
 
+int vault__index_load(struct vault *v, const uint8_t id[VAULT_ID_LEN],
+		      vault_index_pack **packs, uint32_t *npacks)
+{
+	sv_buf plain;
+	int rc;
+
+	*packs = NULL;
+	*npacks = 0;
+	sv_buf_init(&plain, VAULT_INDEX_MAX);
+	rc = vault__load_object(v, &plain, "index", VAULT_OBJ_INDEX, id,
+				VAULT_INDEX_MAX);
+	if (rc == 0)
+		rc = vault__index_decode(packs, npacks, plain.ptr, plain.len);
+	sv_buf_release(&plain);
+	return rc;
+}
+
 static int load_index(struct vault *v, const uint8_t id[VAULT_ID_LEN])
 {
 	vault_index_pack *packs = NULL;
 	uint32_t n = 0;
-	sv_buf plain;
-	int rc;
+	int rc = vault__index_load(v, id, &packs, &n);
 
-	sv_buf_init(&plain, INDEX_MAX);
-	rc = vault__load_object(v, &plain, "index", VAULT_OBJ_INDEX, id, INDEX_MAX);
-	if (rc == 0)
-		rc = vault__index_decode(&packs, &n, plain.ptr, plain.len);
 	if (rc == 0)
 		rc = cache_index(v, id, packs, n);
 	vault__index_free(packs, n);
-	sv_buf_release(&plain);
 	return rc;
 }
 
@@ -86,7 +74,7 @@ static int sync_index(void *ud, const char *name, uint64_t size)
 	int rc;
 
 	(void)size;
-	if (name_to_id(id, name, "index") < 0)
+	if (vault__name_parse_object(id, name, "index") < 0)
 		return 0;   /* not an object name: not ours to judge here */
 	rc = vault__cache_has_index(w->v->cache, id);
 	if (rc != 0)
@@ -138,7 +126,7 @@ static int sync_point(void *ud, const char *name, uint64_t size)
 	int rc;
 
 	(void)size;
-	if (name_to_id(id, name, "points") < 0)
+	if (vault__name_parse_object(id, name, "points") < 0)
 		return 0;
 	rc = vault__cache_has_point(w->v->cache, id);
 	if (rc != 0)
@@ -198,7 +186,7 @@ static int sync_pack(void *ud, const char *name, uint64_t size)
 	uint32_t n = 0;
 	int rc;
 
-	if (pack_name_to_id(id, name) < 0)
+	if (vault__name_parse_pack(id, name) < 0)
 		return 0;
 	rc = vault__cache_has_pack(w->v->cache, id);
 	if (rc != 0)
@@ -322,7 +310,7 @@ int vault__write_index(struct vault *v, uint64_t *packs_out)
 	int rc;
 
 	*packs_out = 0;
-	sv_buf_init(&plain, INDEX_MAX);
+	sv_buf_init(&plain, VAULT_INDEX_MAX);
 	rc = vault__cache_unindexed(v->cache, collect_pack, &l);
 	if (rc < 0 || l.n == 0)
 		goto done;

@@ -323,6 +323,11 @@ int vault__backend_azure_open(vault_backend **out, const char *url,
 void vault__name_pack(char *dst, const uint8_t id[VAULT_ID_LEN]);
 void vault__name_object(char *dst, const char *dir,
 			const uint8_t id[VAULT_ID_LEN]);
+/* The inverse: the id in "data/<xx>/<hex>" (xx its first two digits) or
+ * "<dir>/<hex>"; SV_EINVAL for any other name. */
+int vault__name_parse_pack(uint8_t id[VAULT_ID_LEN], const char *name);
+int vault__name_parse_object(uint8_t id[VAULT_ID_LEN], const char *name,
+			     const char *dir);
 
 /* ------------------------------------------------------------------ */
 /* cache.c - the local SQLite cache (the one file that includes SQLite). */
@@ -436,6 +441,15 @@ int vault__keyfile_open(vault_master *mk, const char *text, size_t len,
  * hashes, segment ids. SV_ECORRUPT naming the point (what). */
 int vault__point_validate(const json_t *p, const char *what);
 
+/* Largest plaintexts accepted when reading index and point objects. */
+#define VAULT_INDEX_MAX ((size_t)512 << 20)
+#define VAULT_POINT_MAX ((size_t)64 << 20)
+
+/* Reads, verifies and decodes the index object id (sync.c); free *packs
+ * with vault__index_free(). */
+int vault__index_load(struct vault *v, const uint8_t id[VAULT_ID_LEN],
+		      vault_index_pack **packs, uint32_t *npacks);
+
 /* Reads, verifies (SHA-256 = name) and opens a sealed object by id. */
 int vault__load_object(struct vault *v, sv_buf *plain, const char *dir,
 		       int kind, const uint8_t id[VAULT_ID_LEN], size_t max);
@@ -456,6 +470,12 @@ typedef struct vault_head_cache {
 int vault__read_blob(struct vault *v, const uint8_t id[VAULT_ID_LEN],
 		     const vault_blob_loc *loc, uint8_t *out,
 		     vault_head_cache *hc);
+
+/* Reads and decodes the chunk-list segment id stored at loc; caller frees
+ * *refs. */
+int vault__read_list(struct vault *v, const uint8_t id[VAULT_ID_LEN],
+		     const vault_blob_loc *loc, vault_chunk_ref **refs,
+		     uint32_t *count);
 
 /* Ensures every pack the cache lists as unindexed still exists in the
  * backend (drops the ones that do not: an interrupted upload). */
