@@ -117,3 +117,14 @@ void cli_wait(cli_bg *bg, cli_run *r)
 	*r = bg->r;
 	free(bg);
 }
+
+void cli_expect(cli_run *r, const char *const *args, int code,
+		const char *in_stderr)
+{
+	cli(r, args);
+	if (r->code != code)
+		fail_msg("exit %d (expected %d)\nstdout: %s\nstderr: %s", r->code,
+			 code, r->out.ptr, r->err.ptr);
+	if (in_stderr && !strstr(r->err.ptr, in_stderr))
+		fail_msg("stderr lacks '%s': %s", in_stderr, r->err.ptr);
+}

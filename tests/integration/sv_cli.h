@@ -31,6 +31,11 @@ void cli_killed(cli_run *r, const char *const *args, unsigned kill_after_ms);
 void cli_interrupted(cli_run *r, const char *const *args,
 		     unsigned interrupt_after_ms);
 void cli_done(cli_run *r);
+/* Runs sysvault and fails the test unless it exits with code and (when
+ * in_stderr is not NULL) its stderr contains in_stderr. The caller
+ * releases r with cli_done(). */
+void cli_expect(cli_run *r, const char *const *args, int code,
+		const char *in_stderr);
 
 /* A run in the background: cli_start() returns at once (args and their
  * strings must outlive it, and cli_env must not change until the process

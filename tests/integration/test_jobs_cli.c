@@ -75,23 +75,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void expect(cli_run *r, const char *const *args, int code,
-		   const char *in_stderr)
-{
-	cli(r, args);
-	if (r->code != code)
-		fail_msg("exit %d (expected %d)\nstdout: %s\nstderr: %s", r->code, code,
-			 r->out.ptr, r->err.ptr);
-	if (in_stderr && !strstr(r->err.ptr, in_stderr))
-		fail_msg("stderr lacks '%s': %s", in_stderr, r->err.ptr);
-}
-
 static json_t *expect_json(const char *const *args, int code)
 {
 	json_t *j = NULL;
 	cli_run r;
 
-	expect(&r, args, code, NULL);
+	cli_expect(&r, args, code, NULL);
 	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output"));
 	cli_done(&r);
 	return j;
@@ -102,7 +91,7 @@ static void init_vault(env *e)
 	const char *a[] = { "vault", "init", "--vault", e->vault, NULL };
 	cli_run r;
 
-	expect(&r, a, 0, NULL);
+	cli_expect(&r, a, 0, NULL);
 	cli_done(&r);
 }
 
@@ -166,7 +155,7 @@ static void test_jobs_cli__completed_and_failed_backups(void **state)
 	json_decref(sum);
 
 	set_fail(e, "vss_timeout");
-	expect(&r, a, 2, "WSB_VSS_TIMEOUT");
+	cli_expect(&r, a, 2, "WSB_VSS_TIMEOUT");
 	cli_done(&r);
 	j = newest_job();
 	assert_job(j, "failed", "WSB_VSS_TIMEOUT");
@@ -198,12 +187,12 @@ static void test_jobs_cli__preflight_failure_and_skipped_checks(void **state)
 	init_vault(e);
 	sv_assert_ok(sv_fs_mkdir_p(real, 0));
 	assert_int_equal(symlink(real, link), 0);
-	expect(&r, a, 2, "preflight PF004 failed");
+	cli_expect(&r, a, 2, "preflight PF004 failed");
 	cli_done(&r);
 	j = newest_job();
 	assert_job(j, "failed", "PF004");
 	json_decref(j);
-	expect(&r, b, 0, NULL);
+	cli_expect(&r, b, 0, NULL);
 	assert_non_null(strstr(r.out.ptr, "(job 2)"));
 	cli_done(&r);
 	j = newest_job();
@@ -294,11 +283,11 @@ static void test_jobs_cli__one_backup_at_a_time_and_cancel(void **state)
 	id = wait_running();
 	sv_time_sleep_ms(1000);   /* let it reach wbadmin */
 	snprintf(want, sizeof(want), "a backup is already running: job %lld (pid", (long long)id);
-	expect(&r, a, 2, want);
+	cli_expect(&r, a, 2, want);
 	cli_done(&r);
 
 	snprintf(num, sizeof(num), "%lld", (long long)id);
-	expect(&r, cancel, 0, NULL);
+	cli_expect(&r, cancel, 0, NULL);
 	assert_non_null(strstr(r.out.ptr, "within 2 s"));
 	cli_done(&r);
 	t0 = sv_time_mono_ms();
@@ -313,12 +302,12 @@ static void test_jobs_cli__one_backup_at_a_time_and_cancel(void **state)
 	assert_true(json_is_true(json_object_get(j, "cancel_requested")));
 	json_decref(j);
 	snprintf(want, sizeof(want), "job %lld is not running", (long long)id);
-	expect(&r, cancel, 2, want);
+	cli_expect(&r, cancel, 2, want);
 	cli_done(&r);
 	{
 		const char *none[] = { "jobs", "show", "999", NULL };
 
-		expect(&r, none, 2, "no job 999");
+		cli_expect(&r, none, 2, "no job 999");
 		cli_done(&r);
 	}
 }

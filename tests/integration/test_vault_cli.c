@@ -102,12 +102,7 @@ static void expect(const char *const *args, int code, const char *in_stderr)
 {
 	cli_run r;
 
-	cli(&r, args);
-	if (r.code != code)
-		fail_msg("exit %d (expected %d)\nstdout: %s\nstderr: %s", r.code, code,
-			 r.out.ptr, r.err.ptr);
-	if (in_stderr && !strstr(r.err.ptr, in_stderr))
-		fail_msg("stderr lacks '%s': %s", in_stderr, r.err.ptr);
+	cli_expect(&r, args, code, in_stderr);
 	cli_done(&r);
 }
 

@@ -107,22 +107,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void expect(cli_run *r, const char *const *args, int code,
-		   const char *in_stderr)
-{
-	cli(r, args);
-	if (r->code != code)
-		fail_msg("exit %d (expected %d)\nstdout: %s\nstderr: %s", r->code, code,
-			 r->out.ptr, r->err.ptr);
-	if (in_stderr && !strstr(r->err.ptr, in_stderr))
-		fail_msg("stderr lacks '%s': %s", in_stderr, r->err.ptr);
-}
-
 static void run_ok(const char *const *args)
 {
 	cli_run r;
 
-	expect(&r, args, 0, NULL);
+	cli_expect(&r, args, 0, NULL);
 	cli_done(&r);
 }
 
@@ -139,7 +128,7 @@ static json_t *backup(env *e)
 	json_t *j = NULL;
 	cli_run r;
 
-	expect(&r, a, 0, NULL);
+	cli_expect(&r, a, 0, NULL);
 	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "backup output"));
 	cli_done(&r);
 	return j;
@@ -152,7 +141,7 @@ static size_t count_points(env *e)
 	cli_run r;
 	size_t n;
 
-	expect(&r, a, 0, NULL);
+	cli_expect(&r, a, 0, NULL);
 	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "points"));
 	n = json_array_size(j);
 	json_decref(j);
@@ -183,7 +172,7 @@ static void test_wsb_cli__backup_dedup_restore_apply(void **state)
 		const char *a[] = { "restore", "--point", "latest", "--to", e->out,
 				    "--vault", e->vault, "--apply", NULL };
 
-		expect(&r, a, 0, NULL);
+		cli_expect(&r, a, 0, NULL);
 		assert_non_null(strstr(r.out.ptr, "wbadmin recovered the system state"));
 		cli_done(&r);
 	}
@@ -192,7 +181,7 @@ static void test_wsb_cli__backup_dedup_restore_apply(void **state)
 		const char *a[] = { "restore", "--point", "latest", "--to", e->out,
 				    "--vault", e->vault, "--overwrite", "--apply", NULL };
 
-		expect(&r, a, 3, "is not empty");
+		cli_expect(&r, a, 3, "is not empty");
 		cli_done(&r);
 	}
 	{
@@ -201,7 +190,7 @@ static void test_wsb_cli__backup_dedup_restore_apply(void **state)
 		const char *a[] = { "restore", "--point", json_string_value(json_object_get(s1, "point")),
 				    "--to", older, "--vault", e->vault, "--apply", NULL };
 
-		expect(&r, a, 0, NULL);
+		cli_expect(&r, a, 0, NULL);
 		cli_done(&r);
 		free(older);
 	}
@@ -230,7 +219,7 @@ static void test_wsb_cli__each_failure_has_its_code(void **state)
 		cli_run r;
 
 		set_fail(e, cases[i].mode);
-		expect(&r, a, 2, cases[i].code);
+		cli_expect(&r, a, 2, cases[i].code);
 		if (!strstr(r.err.ptr, cases[i].fix))
 			fail_msg("%s: no fix text in: %s", cases[i].mode, r.err.ptr);
 		cli_done(&r);
@@ -244,7 +233,7 @@ static void test_wsb_cli__each_failure_has_its_code(void **state)
 		cli_run r;
 		size_t k;
 
-		expect(&r, j, 0, NULL);
+		cli_expect(&r, j, 0, NULL);
 		sv_assert_ok(sv_json_parse(&jobs, r.out.ptr, r.out.len, "jobs"));
 		for (i = 0; cases[i].mode; i++) {
 			int found = 0;
@@ -274,7 +263,7 @@ static void test_wsb_cli__hang_ends_by_timeout(void **state)
 	init_vault(e);
 	set_fail(e, "hang");
 	t0 = sv_time_mono_ms();
-	expect(&r, a, 2, "WSB_TIMEOUT");
+	cli_expect(&r, a, 2, "WSB_TIMEOUT");
 	assert_true(sv_time_mono_ms() - t0 < 60000);
 	cli_done(&r);
 	set_fail(e, NULL);
@@ -318,14 +307,14 @@ static void test_wsb_cli__preflight_failure_blocks_backup(void **state)
 	init_vault(e);
 	sv_assert_ok(sv_fs_mkdir_p(real, 0));
 	assert_int_equal(symlink(real, link), 0);
-	expect(&r, a, 2, "preflight PF004 failed");
+	cli_expect(&r, a, 2, "preflight PF004 failed");
 	assert_non_null(strstr(r.err.ptr, "Fix:"));
 	cli_done(&r);
 	assert_int_equal(count_points(e), 0);
-	expect(&r, b, 0, "PF004 skipped");
+	cli_expect(&r, b, 0, "PF004 skipped");
 	cli_done(&r);
 	assert_int_equal(count_points(e), 1);
-	expect(&r, c, 3, "--skip-check");
+	cli_expect(&r, c, 3, "--skip-check");
 	cli_done(&r);
 	free(real);
 	free(link);
@@ -364,7 +353,7 @@ static void test_wsb_cli__versions_json(void **state)
 	json_decref(backup(e));
 	set_day(e, 1);
 	json_decref(backup(e));
-	expect(&r, a, 0, NULL);
+	cli_expect(&r, a, 0, NULL);
 	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "wsb versions"));
 	/* Old versions are trimmed from the staging volume after a backup. */
 	assert_int_equal(json_array_size(j), 1);
