@@ -119,7 +119,7 @@ int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file)
 	if (rc == 0)
 		rc = sv_fs_mkdir_p(sv_agent_state_dir(), 1);
 	if (rc == 0)
-		rc = vault_open(out, url, pass, cache);
+		rc = vault_open(out, url, NULL, pass, cache);
 	if (pass)
 		memset(pass, 0, strlen(pass));
 	free(pass);

@@ -65,7 +65,7 @@ int cmd_vault_init(int argc, char **argv)
 	o.scrypt_n = scrypt_n_override();
 	if ((rc = sv_agent_vault_url(&url, url_opt)) < 0 ||
 	    (rc = sv_agent_passphrase(&pass, pass_file, 1)) < 0 ||
-	    (rc = vault_init(url, pass, &o, id)) < 0) {
+	    (rc = vault_init(url, NULL, pass, &o, id)) < 0) {
 		free(pass);
 		return sv_cmd_fail();
 	}

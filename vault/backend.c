@@ -7,7 +7,8 @@
 
 #include "vault_int.h"
 
-int vault__backend_open(vault_backend **out, const char *url, int create)
+int vault__backend_open(vault_backend **out, const char *url,
+			const vault_access *acc, int create)
 {
 	*out = NULL;
 	if (!url || !url[0])
@@ -15,7 +16,7 @@ int vault__backend_open(vault_backend **out, const char *url, int create)
 	if (sv_str_startswith(url, "file://"))
 		return vault__backend_local_open(out, url + 7, create);
 	if (sv_str_startswith(url, "azure://"))
-		return vault__backend_azure_open(out, url, create);
+		return vault__backend_azure_open(out, url, acc, create);
 	if (strstr(url, "://"))
 		return sv_error_set(SV_EINVAL,
 				    "vault '%s': unsupported scheme (use a directory path or azure://)",

@@ -732,9 +732,10 @@ bad:
 }
 
 /* The endpoint and the path part of it (the emulator's "/<account>"). */
-static int set_endpoint(azure_backend *a)
+static int set_endpoint(azure_backend *a, const vault_access *acc)
 {
-	char *env = sv_env_get("SYSVAULT_AZURE_ENDPOINT");
+	char *env = acc && acc->endpoint ? sv_strdup(acc->endpoint)
+					 : sv_env_get("SYSVAULT_AZURE_ENDPOINT");
 	const char *host, *path;
 	size_t n;
 
@@ -753,7 +754,7 @@ static int set_endpoint(azure_backend *a)
 	host = strstr(a->endpoint, "://");
 	if (!host)
 		return sv_error_set(SV_EINVAL,
-				    "SYSVAULT_AZURE_ENDPOINT '%s' is not a URL",
+				    "endpoint '%s' is not a URL (expected https://host[:port][/path])",
 				    a->endpoint);
 	path = strchr(host + 3, '/');
 	a->base_path = path ? path : a->endpoint + n;
@@ -776,10 +777,27 @@ static void add_sas_secret(const char *sas)
 	free(v);
 }
 
-static int set_credentials(azure_backend *a)
+/* A SAS token rather than an account key: it has a signature field. */
+static int is_sas(const char *s)
 {
-	char *key = sv_env_get("SYSVAULT_AZURE_KEY");
-	char *sas = sv_env_get("SYSVAULT_AZURE_SAS");
+	return s[0] == '?' || strstr(s, "sig=") != NULL;
+}
+
+static int set_credentials(azure_backend *a, const vault_access *acc)
+{
+	char *key = NULL, *sas = NULL;
+
+	if (acc && acc->secret && acc->secret[0]) {
+		if (is_sas(acc->secret))
+			sas = sv_strdup(acc->secret);
+		else
+			key = sv_strdup(acc->secret);
+		if (!key && !sas)
+			return SV_ENOMEM;
+	} else {
+		key = sv_env_get("SYSVAULT_AZURE_KEY");
+		sas = sv_env_get("SYSVAULT_AZURE_SAS");
+	}
 	sv_buf raw;
 	int rc = 0;
 
@@ -788,8 +806,10 @@ static int set_credentials(azure_backend *a)
 		sv_log_add_secret(key);
 		if (vault__b64_decode(&raw, key) != 0 || raw.len == 0)
 			rc = sv_error_set(SV_EAUTH,
-					  "SYSVAULT_AZURE_KEY is not a base64 "
-					  "account key");
+					  "vault '%s': the account key is not "
+					  "base64 (copy it again from the "
+					  "storage account's access keys)",
+					  a->base.url);
 		else {
 			memcpy(a->key, raw.ptr, raw.len);
 			a->keylen = raw.len;
@@ -818,9 +838,11 @@ static int set_credentials(azure_backend *a)
 	return rc;
 }
 
-int vault__backend_azure_open(vault_backend **out, const char *url, int create)
+int vault__backend_azure_open(vault_backend **out, const char *url,
+			      const vault_access *acc, int create)
 {
 	azure_backend *a = NULL;
+	vault_http_opts ho = { 0 };
 	int rc;
 
 	*out = NULL;
@@ -831,9 +853,11 @@ int vault__backend_azure_open(vault_backend **out, const char *url, int create)
 		rc = SV_ENOMEM;
 		goto done;
 	}
+	ho.insecure = acc ? acc->insecure : 0;
 	if ((rc = parse_url(a, url + strlen("azure://"), url)) != 0 ||
-	    (rc = set_endpoint(a)) != 0 || (rc = set_credentials(a)) != 0 ||
-	    (rc = vault__http_new(&a->http, NULL)) != 0)
+	    (rc = set_endpoint(a, acc)) != 0 ||
+	    (rc = set_credentials(a, acc)) != 0 ||
+	    (rc = vault__http_new(&a->http, &ho)) != 0)
 		goto done;
 	if (create && (rc = ensure_container(a)) != 0)
 		goto done;

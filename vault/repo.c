@@ -375,8 +375,8 @@ static int write_key(vault_backend *be, const vault_master *mk,
 	return rc;
 }
 
-int vault_init(const char *url, const char *pass, const vault_init_opts *in,
-	       char id_out[65])
+int vault_init(const char *url, const vault_access *acc, const char *pass,
+	       const vault_init_opts *in, char id_out[65])
 {
 	vault_init_opts o;
 	vault_backend *be = NULL;
@@ -390,7 +390,7 @@ int vault_init(const char *url, const char *pass, const vault_init_opts *in,
 	fill_defaults(&o, in);
 	sv_buf_init(&cfg, CONFIG_MAX);
 	if ((rc = vault_passphrase_check(pass)) < 0 ||
-	    (rc = vault__backend_open(&be, url, 1)) < 0)
+	    (rc = vault__backend_open(&be, url, acc, 1)) < 0)
 		goto done;
 	rc = be->ops->stat(be, "config", &size);
 	if (rc == 0) {
@@ -467,8 +467,8 @@ static void derive_seed(struct vault *v)
 			sizeof(chunker_label) - 1);
 }
 
-int vault_open(vault **out, const char *url, const char *pass,
-	       const char *cache_dir)
+int vault_open(vault **out, const char *url, const vault_access *acc,
+	       const char *pass, const char *cache_dir)
 {
 	struct vault *v = sv_calloc(1, sizeof(*v));
 	json_t *cfgj = NULL;
@@ -479,7 +479,7 @@ int vault_open(vault **out, const char *url, const char *pass,
 	sv_buf_init(&cfg, CONFIG_MAX);
 	if (!v)
 		return SV_ENOMEM;
-	if ((rc = vault__backend_open(&v->be, url, 0)) < 0)
+	if ((rc = vault__backend_open(&v->be, url, acc, 0)) < 0)
 		goto done;
 	rc = v->be->ops->get(v->be, "config", 0, UINT64_MAX, &cfg);
 	if (rc == SV_ENOTFOUND)

@@ -33,10 +33,29 @@ typedef struct vault_init_opts {
 	uint64_t scrypt_n;      /* 0: 2^15 with p = 4 (tests use less) */
 } vault_init_opts;
 
+/*
+ * How to reach a cloud vault, beyond its URL. A NULL (or 0) field falls
+ * back to the environment: SYSVAULT_AZURE_ENDPOINT, SYSVAULT_AZURE_KEY,
+ * SYSVAULT_AZURE_SAS for azure://; SYSVAULT_S3_ENDPOINT, SYSVAULT_S3_REGION,
+ * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY for s3://. The whole struct may
+ * be NULL. Local vaults ignore it.
+ */
+typedef struct vault_access {
+	const char *endpoint;  /* "https://host[:port][/path]": sovereign
+				  clouds, emulators, S3-compatible servers */
+	const char *secret;    /* azure: the base64 account key, or a SAS
+				  token ("sv=...&sig=...", a leading '?' is
+				  allowed); s3: "<access key id>:<secret>" */
+	const char *region;    /* s3 signing region */
+	int insecure;          /* skip TLS verification (the caller warns) */
+	unsigned transfers;    /* parallel transfers; 0: the default */
+} vault_access;
+
 /* Creates a new vault at url (a directory for now). SV_EEXISTS when a vault
  * (a config object) is already there: nothing is overwritten. opts may be
  * NULL. */
-int vault_init(const char *url, const char *passphrase,
+int vault_init(const char *url, const vault_access *acc,
+	       const char *passphrase,
 	       const vault_init_opts *opts, char id_out[65]);
 
 /*
@@ -45,7 +64,8 @@ int vault_init(const char *url, const char *passphrase,
  * file is <cache_dir>/<vault id>.db). The cache is brought up to date with
  * the vault's index and point objects.
  */
-int vault_open(vault **out, const char *url, const char *passphrase,
+int vault_open(vault **out, const char *url, const vault_access *acc,
+	       const char *passphrase,
 	       const char *cache_dir);
 void vault_close(vault *v);
 const char *vault_id(const vault *v);

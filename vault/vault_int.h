@@ -305,18 +305,19 @@ struct vault_backend {
 /* Opens the backend for url: a directory path, "file://<path>" or
  * "azure://<account>/<container>/<prefix>". create: make the root (the
  * container) if missing. */
-int vault__backend_open(vault_backend **out, const char *url, int create);
+int vault__backend_open(vault_backend **out, const char *url,
+			const vault_access *acc, int create);
 void vault__backend_close(vault_backend *b);
 /* The local-directory backend (backend_local.c). */
 int vault__backend_local_open(vault_backend **out, const char *dir,
 			      int create);
 /* An Azure Blob container (backend_azure.c): url is
  * "azure://<account>/<container>[/<prefix>]"; the endpoint and credentials
- * come from the environment (SYSVAULT_AZURE_ENDPOINT, SYSVAULT_AZURE_KEY or
- * SYSVAULT_AZURE_SAS). create: make the container if missing. SV_EAUTH
+ * come from acc, else the environment (SYSVAULT_AZURE_ENDPOINT,
+ * SYSVAULT_AZURE_KEY or SYSVAULT_AZURE_SAS). create: make the container if missing. SV_EAUTH
  * without credentials, SV_EINVAL for a malformed url. */
 int vault__backend_azure_open(vault_backend **out, const char *url,
-			      int create);
+			      const vault_access *acc, int create);
 
 /* Object names. dst has room for VAULT_NAME_MAX bytes. */
 #define VAULT_NAME_MAX 96

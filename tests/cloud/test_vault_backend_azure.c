@@ -38,7 +38,7 @@ static vault_backend *open_backend(const char *prefix, int create)
 	char *url =
 		sv_aprintf("azure://devstoreaccount1/%s/%s", container, prefix);
 
-	sv_assert_ok(vault__backend_open(&b, url, create));
+	sv_assert_ok(vault__backend_open(&b, url, NULL, create));
 	assert_string_equal(b->ops->scheme, "azure");
 	free(url);
 	return b;
@@ -203,8 +203,8 @@ static void test_azure__bad_urls_and_credentials_are_refused(void **state)
 	vault_backend *b = NULL;
 
 	(void)state;
-	assert_int_equal(vault__backend_open(&b, "azure://acct", 0), SV_EINVAL);
-	assert_int_equal(vault__backend_open(&b, "azure://acct/UPPER/x", 0),
+	assert_int_equal(vault__backend_open(&b, "azure://acct", NULL, 0), SV_EINVAL);
+	assert_int_equal(vault__backend_open(&b, "azure://acct/UPPER/x", NULL, 0),
 			 SV_EINVAL);
 	assert_null(b);
 }

@@ -79,9 +79,9 @@ static void test_vault_hostile__escaping_names_are_refused(void **s)
 		vault_init_opts o = { 0 };
 
 		o.scrypt_n = 1024;
-		sv_assert_ok(vault_init(vpath, PASS, &o, NULL));
+		sv_assert_ok(vault_init(vpath, NULL, PASS, &o, NULL));
 	}
-	sv_assert_ok(vault_open(&v, vpath, PASS, cache));
+	sv_assert_ok(vault_open(&v, vpath, NULL, PASS, cache));
 	{
 		/* The job store (jobs.db in the state directory) exists before
 		 * the count: a refused restore is still a job. */
