@@ -18,8 +18,9 @@
 #   * cross-compiles static libraries with mingw-w64 into a prefix cached
 #     outside the clone:
 #       ${XDG_CACHE_HOME:-$HOME/.cache}/sysvault/win64-<hash>
-#     where <hash> covers the resolved versions, the content of windows.sh and
-#     of this file, and the compiler/CRT versions. A stamp file written last
+#     where <hash> covers the resolved versions, the content of this file
+#     (which alone decides how the libraries are built; windows.sh can change
+#     without a rebuild) and the compiler/CRT versions. A stamp file written last
 #     marks a complete prefix; a complete prefix is reused as is.
 #
 # Public entry point: sv_deps_ensure  (sets SV_WIN_PREFIX)
@@ -260,7 +261,6 @@ sv_hash_inputs() {
     for src in "${SV_DEPS[@]}"; do
         echo "source $src ${SV_DEP_VER[$src]}"
     done
-    echo "script windows.sh $(sha256sum < "$SV_SCRIPT_DIR/windows.sh" | cut -c1-64)"
     echo "script lib/win-deps.sh $(sha256sum < "$SV_SCRIPT_DIR/lib/win-deps.sh" | cut -c1-64)"
     echo "compiler $("$SV_CC" --version | head -n 1)"
     echo "compiler-target $("$SV_CC" -dumpmachine)"
