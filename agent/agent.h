@@ -29,6 +29,12 @@ int sv_agent_passphrase(char **out, const char *file, int confirm);
 /* A string setting from <state>/config.json by dotted key ("wsb.wbadmin"),
  * or NULL. */
 const char *sv_agent_config(const char *key);
+/* Any setting by dotted key (borrowed; valid until the next set), or NULL. */
+const json_t *sv_agent_config_json(const char *key);
+/* Sets (value, stolen) or removes (NULL) a setting and rewrites
+ * config.json atomically (0600), re-reading the file first so that other
+ * settings are kept; a file that does not parse is refused, not replaced. */
+int sv_agent_config_set(const char *key, json_t *value);
 /* "90s", "30m", "6h" or seconds -> milliseconds; SV_EUSAGE otherwise. */
 int sv_agent_parse_duration(uint32_t *ms, const char *s);
 

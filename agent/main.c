@@ -12,7 +12,6 @@
 #include "sv_path.h"
 #include "sv_env.h"
 
-sv_agent g_agent;
 
 const sv_cmd_def sv_commands[] = {
 	{ "help", cmd_help, "Show help for sysvault or one command",

@@ -6,6 +6,9 @@
 #include "cmd.h"
 #include "sv_env.h"
 
+/* The global options of this run (main.c fills them in). */
+sv_agent g_agent;
+
 const char *sv_agent_state_dir(void)
 {
 	static char *resolved;
