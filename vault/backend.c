@@ -24,6 +24,17 @@ int vault__backend_open(vault_backend **out, const char *url,
 	return vault__backend_local_open(out, url, create);
 }
 
+void vault__backend_retried(vault_backend *b, unsigned n)
+{
+	if (n)
+		atomic_fetch_add(&b->retries, n);
+}
+
+uint64_t vault_retries(const vault *v)
+{
+	return atomic_load(&((vault_backend *)v->be)->retries);
+}
+
 void vault__backend_close(vault_backend *b)
 {
 	if (b)

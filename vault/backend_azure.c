@@ -157,8 +157,13 @@ done:
 static int az_send(azure_backend *a, vault_http_req *r, az_sign *s,
 		   vault_http_resp *resp)
 {
+	int rc;
+
 	r->nfixed = r->nheaders;
-	return vault__http_send(a->http, r, resp, sign_request, s);
+	rc = vault__http_send(a->http, r, resp, sign_request, s);
+	if (resp->attempts > 1)
+		vault__backend_retried(&a->base, resp->attempts - 1);
+	return rc;
 }
 
 /* The error of an unexpected answer: the code follows the status, the

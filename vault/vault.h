@@ -76,6 +76,10 @@ const char *vault_url(const vault *v);
  * Date) where the backend has one, else 0. */
 int vault_ping(vault *v, int64_t *server_time);
 
+/* How many requests to the vault were repeated after a transient failure
+ * (network errors, throttling, server errors) since it was opened. */
+uint64_t vault_retries(const vault *v);
+
 /* ---- progress and cancel ---- */
 
 typedef struct vault_progress {

@@ -9,6 +9,7 @@
 #define SV_VAULT_INT_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "sv_buf.h"
@@ -300,7 +301,14 @@ typedef struct vault_backend_ops {
 struct vault_backend {
 	const vault_backend_ops *ops;
 	char *url;        /* for messages, with no secret in it */
+	_Atomic uint64_t retries; /* requests repeated after a transient
+				     failure (vault__backend_retried) */
 };
+
+/* Counts n repeated requests (HTTP attempts after the first, operations
+ * retried by the resilience layer); reported by vault_retries(). Safe from
+ * any thread. */
+void vault__backend_retried(vault_backend *b, unsigned n);
 
 /* Opens the backend for url: a directory path, "file://<path>" or
  * "azure://<account>/<container>/<prefix>". create: make the root (the
