@@ -303,6 +303,8 @@ struct vault_backend {
 	char *url;        /* for messages, with no secret in it */
 	_Atomic uint64_t retries; /* requests repeated after a transient
 				     failure (vault__backend_retried) */
+	vault_backend *inner; /* the backend a wrapper (retry layer, fault
+				 injection) forwards to; NULL for a leaf */
 };
 
 /* Counts n repeated requests (HTTP attempts after the first, operations
@@ -326,6 +328,15 @@ int vault__backend_local_open(vault_backend **out, const char *dir,
  * without credentials, SV_EINVAL for a malformed url. */
 int vault__backend_azure_open(vault_backend **out, const char *url,
 			      const vault_access *acc, int create);
+
+/* The fault-injecting wrapper (backend_fault.c; a test tool, selected by
+ * SYSVAULT_FAULTS whose syntax that file describes). spec_check: SV_EINVAL
+ * with a one-line message for a malformed spec; *backoff_ms gets its
+ * backoff= (0 when absent). wrap: takes inner (closed with the wrapper;
+ * left to the caller on failure) and warns that faults are on. */
+int vault__fault_spec_check(const char *spec, unsigned *backoff_ms);
+int vault__backend_fault_wrap(vault_backend **out, vault_backend *inner,
+			      const char *spec);
 
 /* Object names. dst has room for VAULT_NAME_MAX bytes. */
 #define VAULT_NAME_MAX 96
