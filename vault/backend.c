@@ -347,6 +347,46 @@ uint64_t vault_retries(const vault *v)
 	return n;
 }
 
+/* The endpoint URL of a cloud vault, as its backend will choose it. */
+static char *endpoint_of(const char *url, const vault_access *acc)
+{
+	const char *acct = url + strlen("azure://");
+
+	if (acc && acc->endpoint)
+		return sv_strdup(acc->endpoint);
+	if (sv_str_startswith(url, "azure://")) {
+		char *env = sv_env_get("SYSVAULT_AZURE_ENDPOINT");
+
+		return env ? env : sv_aprintf("https://%.*s.blob.core.windows.net",
+					      (int)strcspn(acct, "/"), acct);
+	}
+	if (sv_str_startswith(url, "s3://")) {
+		char *env = sv_env_get("SYSVAULT_S3_ENDPOINT");
+
+		return env ? env : sv_strdup("https://s3.amazonaws.com");
+	}
+	return NULL;
+}
+
+int vault_endpoint_host(const char *url, const vault_access *acc, char *out,
+			size_t n)
+{
+	char *ep = url && strstr(url, "://") && !sv_str_startswith(url, "file://")
+			   ? endpoint_of(url, acc)
+			   : NULL;
+	const char *host = ep ? strstr(ep, "://") : NULL;
+
+	if (!host) {
+		free(ep);
+		return sv_error_set(SV_EINVAL, "vault '%s' has no endpoint",
+				    url ? url : "");
+	}
+	host += 3;
+	snprintf(out, n, "%.*s", (int)strcspn(host, "/?"), host);
+	free(ep);
+	return 0;
+}
+
 void vault__backend_close(vault_backend *b)
 {
 	if (b)
