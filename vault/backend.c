@@ -387,6 +387,19 @@ int vault_endpoint_host(const char *url, const vault_access *acc, char *out,
 	return 0;
 }
 
+int vault__backend_tls_untrusted(const vault_backend *b)
+{
+	char msg[512];
+
+	sv_strlcpy(msg, sv_error_msg(), sizeof(msg));
+	return sv_error_set(SV_EAUTH,
+			    "vault '%s': %s: the server's TLS certificate is "
+			    "not trusted: install the CA that signed it on "
+			    "this machine, or pass --insecure for a lab "
+			    "endpoint",
+			    b->url, msg);
+}
+
 void vault__backend_close(vault_backend *b)
 {
 	if (b)

@@ -312,6 +312,11 @@ struct vault_backend {
  * any thread. */
 void vault__backend_retried(vault_backend *b, unsigned n);
 
+/* Rewrites the current error of a transfer refused because the server's
+ * TLS certificate is not trusted (SV_EAUTH from vault__http_send) into one
+ * line naming the fix; returns SV_EAUTH. */
+int vault__backend_tls_untrusted(const vault_backend *b);
+
 /* Opens the backend for url: a directory path, "file://<path>" or
  * "azure://<account>/<container>/<prefix>". create: make the root (the
  * container) if missing. */
