@@ -91,9 +91,10 @@ static int retry_get(vault_backend *b, const char *name, uint64_t off,
 		     uint64_t len, sv_buf *out);
 
 /*
- * A put that failed ambiguously (the answer was lost, the object may have
- * been stored) and then met an existing object: 0 when that object holds
- * exactly these bytes (our own earlier attempt), else the SV_EEXISTS.
+ * A put met an existing object: 0 when that object holds exactly these
+ * bytes (our own earlier attempt whose answer was lost, or the same object
+ * written before), else the SV_EEXISTS. Backends may report identical
+ * bytes as success themselves; this makes it so for every backend.
  */
 static int put_was_ours(vault_backend *b, const char *name, const void *data,
 			size_t n)
@@ -122,7 +123,7 @@ static int retry_put(vault_backend *b, const char *name, const void *data,
 
 	do {
 		rc = r->in->ops->put(r->in, name, data, n);
-		if (rc == SV_EEXISTS && k > 1)
+		if (rc == SV_EEXISTS)
 			rc = put_was_ours(b, name, data, n);
 	} while (again(r, rc, &k));
 	return rc;
@@ -250,9 +251,15 @@ static void retry_close(vault_backend *b)
 	free(r);
 }
 
+/* The scheme is the wrapped backend's (set at wrap time). */
 static const vault_backend_ops retry_ops = {
-	NULL, retry_put, retry_get, retry_stat, retry_list, retry_del,
-	retry_close, retry_server_time,
+	.put = retry_put,
+	.get = retry_get,
+	.stat = retry_stat,
+	.list = retry_list,
+	.del = retry_del,
+	.close = retry_close,
+	.server_time = retry_server_time,
 };
 
 /* 1 when the backend retries each request itself (the HTTP ones). */
@@ -303,9 +310,8 @@ static int open_leaf(vault_backend **out, const char *url,
 int vault__backend_open(vault_backend **out, const char *url,
 			const vault_access *acc, int create)
 {
-	vault_backend *leaf = NULL, *mid = NULL;
+	vault_backend *leaf = NULL;
 	char *faults = sv_env_get("SYSVAULT_FAULTS");
-	unsigned base_ms = 0;
 	int rc;
 
 	*out = NULL;
@@ -315,20 +321,30 @@ int vault__backend_open(vault_backend **out, const char *url,
 	}
 	/* A malformed spec stops before the vault is touched. */
 	if (faults && faults[0] &&
-	    (rc = vault__fault_spec_check(faults, &base_ms)) != 0)
+	    (rc = vault__fault_spec_check(faults, NULL)) != 0)
 		goto done;
-	if ((rc = open_leaf(&leaf, url, acc, create)) != 0)
-		goto done;
-	mid = leaf;
-	if (faults && faults[0] &&
-	    (rc = vault__backend_fault_wrap(&mid, leaf, faults)) != 0) {
-		vault__backend_close(leaf);
-		goto done;
-	}
-	rc = retry_wrap(out, mid, base_ms);
+	if ((rc = open_leaf(&leaf, url, acc, create)) == 0)
+		rc = vault__backend_stack(out, leaf, faults);
 done:
 	free(faults);
 	return rc;
+}
+
+int vault__backend_stack(vault_backend **out, vault_backend *leaf,
+			 const char *faults)
+{
+	vault_backend *mid = leaf;
+	unsigned base_ms = 0;
+	int rc;
+
+	*out = NULL;
+	if (faults && faults[0] &&
+	    ((rc = vault__fault_spec_check(faults, &base_ms)) != 0 ||
+	     (rc = vault__backend_fault_wrap(&mid, leaf, faults)) != 0)) {
+		vault__backend_close(leaf);
+		return rc;
+	}
+	return retry_wrap(out, mid, base_ms);
 }
 
 void vault__backend_retried(vault_backend *b, unsigned n)

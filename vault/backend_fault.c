@@ -531,8 +531,14 @@ static void fault_close(vault_backend *b)
 }
 
 static const vault_backend_ops fault_ops = {
-	"fault", fault_put, fault_get, fault_stat, fault_list, fault_del,
-	fault_close, fault_server_time,
+	.scheme = "fault",
+	.put = fault_put,
+	.get = fault_get,
+	.stat = fault_stat,
+	.list = fault_list,
+	.del = fault_del,
+	.close = fault_close,
+	.server_time = fault_server_time,
 };
 
 int vault__backend_fault_wrap(vault_backend **out, vault_backend *inner,

@@ -323,6 +323,11 @@ int vault__backend_tls_untrusted(const vault_backend *b);
 int vault__backend_open(vault_backend **out, const char *url,
 			const vault_access *acc, int create);
 void vault__backend_close(vault_backend *b);
+/* What vault__backend_open does once the backend is open: wraps leaf
+ * (taken; closed on failure) in the fault wrapper when faults is a
+ * SYSVAULT_FAULTS spec (NULL or "": none), then in the retry layer. */
+int vault__backend_stack(vault_backend **out, vault_backend *leaf,
+			 const char *faults);
 /* The local-directory backend (backend_local.c). */
 int vault__backend_local_open(vault_backend **out, const char *dir,
 			      int create);
