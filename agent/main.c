@@ -139,7 +139,9 @@ const sv_cmd_def sv_commands[] = {
 	  "\n"
 	  "Prints everything recorded about the job, including its details: the\n"
 	  "recovery point and wbadmin version of a backup, the preflight checks\n"
-	  "skipped with --skip-check, the files a cancelled restore finished.\n" },
+	  "skipped with --skip-check, the files a cancelled restore finished,\n"
+	  "the requests to the vault repeated after network failures\n"
+	  "(\"retries\"), and \"insecure\" when it ran with --insecure.\n" },
 	{ "jobs cancel", cmd_jobs_cancel, "Ask a running job to stop",
 	  "usage: sysvault jobs cancel <id>\n"
 	  "\n"

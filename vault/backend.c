@@ -23,10 +23,10 @@
 #include "sv_time.h"
 #include "vault_int.h"
 
-#define RETRY_ATTEMPTS 10      /* over a backend that does not retry */
-#define RETRY_ATTEMPTS_HTTP 2  /* over one that retries in http.c */
-#define RETRY_BASE_MS 200      /* first delay (SYSVAULT_FAULTS backoff=) */
-#define RETRY_CAP_MS 10000     /* no single delay is longer */
+#define RETRY_ATTEMPTS 10     /* over a backend that does not retry */
+#define RETRY_ATTEMPTS_HTTP 2 /* over one that retries in http.c */
+#define RETRY_BASE_MS 200     /* first delay (SYSVAULT_FAULTS backoff=) */
+#define RETRY_CAP_MS 10000    /* no single delay is longer */
 #define RETRY_LIST_MAX ((size_t)1 << 30) /* names buffered by one list */
 
 typedef struct retry_backend {
@@ -108,8 +108,9 @@ static int put_was_ours(vault_backend *b, const char *name, const void *data,
 	rc = retry_get(b, name, 0, UINT64_MAX, &have);
 	if (rc == 0 && have.len == n && (n == 0 || !memcmp(have.ptr, data, n)))
 		rc = 0;
-	else if (rc == 0 || rc == SV_ENOMEM)
-		rc = sv_error_set(SV_EEXISTS, "%s", msg);
+	else if (rc == 0 || rc == SV_ENOMEM || rc == SV_ENOTFOUND)
+		rc = sv_error_set(SV_EEXISTS, "%s",
+				  msg); /* larger, other, gone */
 	sv_buf_release(&have);
 	return rc;
 }
@@ -150,11 +151,12 @@ static int retry_get(vault_backend *b, const char *name, uint64_t off,
 		/* The contract is all of the range or an error: fewer bytes
 		 * is a transfer cut short. */
 		if (rc == 0 && len != UINT64_MAX && out->len - start < len)
-			rc = sv_error_set(SV_ENETWORK,
-					  "vault '%s': get '%s' returned %zu of "
-					  "%llu bytes",
-					  b->url, name, out->len - start,
-					  (unsigned long long)len);
+			rc = sv_error_set(
+				SV_ENETWORK,
+				"vault '%s': get '%s' returned %zu of "
+				"%llu bytes",
+				b->url, name, out->len - start,
+				(unsigned long long)len);
 		if (rc < 0)
 			get_undo(out, start);
 	} while (again(r, rc, &k));
@@ -270,8 +272,7 @@ static int retries_inside(const vault_backend *b)
 }
 
 /* Wraps in (taken, closed on failure) in the retry layer. */
-static int retry_wrap(vault_backend **out, vault_backend *in,
-		      unsigned base_ms)
+static int retry_wrap(vault_backend **out, vault_backend *in, unsigned base_ms)
 {
 	retry_backend *r = sv_calloc(1, sizeof(*r));
 
@@ -302,7 +303,8 @@ static int open_leaf(vault_backend **out, const char *url,
 		return vault__backend_azure_open(out, url, acc, create);
 	if (strstr(url, "://"))
 		return sv_error_set(SV_EINVAL,
-				    "vault '%s': unsupported scheme (use a directory path or azure://)",
+				    "vault '%s': unsupported scheme (use a "
+				    "directory path or azure://)",
 				    url);
 	return vault__backend_local_open(out, url, create);
 }
@@ -316,7 +318,8 @@ int vault__backend_open(vault_backend **out, const char *url,
 
 	*out = NULL;
 	if (!url || !url[0]) {
-		rc = sv_error_set(SV_EINVAL, "no vault given: pass --vault <dir>");
+		rc = sv_error_set(SV_EINVAL,
+				  "no vault given: pass --vault <dir>");
 		goto done;
 	}
 	/* A malformed spec stops before the vault is touched. */
@@ -373,8 +376,9 @@ static char *endpoint_of(const char *url, const vault_access *acc)
 	if (sv_str_startswith(url, "azure://")) {
 		char *env = sv_env_get("SYSVAULT_AZURE_ENDPOINT");
 
-		return env ? env : sv_aprintf("https://%.*s.blob.core.windows.net",
-					      (int)strcspn(acct, "/"), acct);
+		return env ? env
+			   : sv_aprintf("https://%.*s.blob.core.windows.net",
+					(int)strcspn(acct, "/"), acct);
 	}
 	if (sv_str_startswith(url, "s3://")) {
 		char *env = sv_env_get("SYSVAULT_S3_ENDPOINT");
@@ -387,9 +391,10 @@ static char *endpoint_of(const char *url, const vault_access *acc)
 int vault_endpoint_host(const char *url, const vault_access *acc, char *out,
 			size_t n)
 {
-	char *ep = url && strstr(url, "://") && !sv_str_startswith(url, "file://")
-			   ? endpoint_of(url, acc)
-			   : NULL;
+	char *ep =
+		url && strstr(url, "://") && !sv_str_startswith(url, "file://")
+			? endpoint_of(url, acc)
+			: NULL;
 	const char *host = ep ? strstr(ep, "://") : NULL;
 
 	if (!host) {
@@ -441,8 +446,9 @@ void vault__name_object(char *dst, const char *dir,
 
 int vault__name_parse_pack(uint8_t id[VAULT_ID_LEN], const char *name)
 {
-	if (strlen(name) != 8 + VAULT_HEX_ID_LEN || strncmp(name, "data/", 5) != 0 ||
-	    name[7] != '/' || strncmp(name + 5, name + 8, 2) != 0)
+	if (strlen(name) != 8 + VAULT_HEX_ID_LEN ||
+	    strncmp(name, "data/", 5) != 0 || name[7] != '/' ||
+	    strncmp(name + 5, name + 8, 2) != 0)
 		return SV_EINVAL;
 	return sv_hex_decode(id, VAULT_ID_LEN, name + 8);
 }

@@ -47,8 +47,9 @@ static const struct {
 	const char *name;
 	int kind;
 } kind_names[] = {
-	{"reset", FAULT_RESET}, {"503", FAULT_503},	      {"stall", FAULT_STALL},
-	{"short", FAULT_SHORT}, {"corrupt", FAULT_CORRUPT},
+	{"reset", FAULT_RESET},	    {"503", FAULT_503},
+	{"stall", FAULT_STALL},	    {"short", FAULT_SHORT},
+	{"corrupt", FAULT_CORRUPT},
 };
 
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
@@ -125,32 +126,32 @@ static int parse_share(double *out, const char *v)
 			    v);
 }
 
+/* "reset+503" into flags; every '+' needs a kind on both sides. */
 static int parse_kinds(int *out, const char *v)
 {
 	const char *p = v;
 	size_t i, n;
 
 	*out = 0;
-	while (*p) {
+	for (;;) {
 		n = strcspn(p, "+");
 		for (i = 0; i < N_KINDS; i++)
 			if (strlen(kind_names[i].name) == n &&
 			    !strncmp(p, kind_names[i].name, n))
 				break;
 		if (i == N_KINDS)
-			return sv_error_set(SV_EINVAL,
-					    "SYSVAULT_FAULTS: unknown fault kind "
-					    "'%.*s' in kinds=%s (use reset, 503, "
-					    "stall, short, corrupt joined by '+')",
-					    (int)n, p, v);
+			return sv_error_set(
+				SV_EINVAL,
+				"SYSVAULT_FAULTS: unknown fault kind "
+				"'%.*s' in kinds=%s (use reset, 503, "
+				"stall, short, corrupt joined by '+')",
+				(int)n, p, v);
 		*out |= kind_names[i].kind;
 		p += n;
-		if (*p == '+' && *++p == '\0')
-			break;
+		if (*p == '\0')
+			return 0;
+		p++;
 	}
-	if (*out)
-		return 0;
-	return sv_error_set(SV_EINVAL, "SYSVAULT_FAULTS: kinds= is empty " SPEC_HINT);
 }
 
 static int parse_pair(fault_cfg *c, const char *key, const char *v)
@@ -498,7 +499,10 @@ static int fault_del(vault_backend *b, const char *name)
 	uint64_t rng;
 	int kind = pick(f, 'd', name, 0, 0, ~FAULT_CORRUPT, &rng), rc;
 
-	if (kind == FAULT_NONE || (splitmix(&rng) & 1)) {
+	/* As for a put: a reset or stall may come after the removal. */
+	if (kind == FAULT_NONE ||
+	    ((kind & (FAULT_RESET | FAULT_STALL | FAULT_SHORT)) &&
+	     (splitmix(&rng) & 1))) {
 		rc = f->in->ops->del(f->in, name);
 		if (rc < 0 || kind == FAULT_NONE)
 			return rc;

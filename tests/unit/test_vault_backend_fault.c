@@ -41,7 +41,8 @@ static vault_backend *open_stack(void **state, const char *faults)
 {
 	vault_backend *leaf = NULL, *b = NULL;
 
-	sv_assert_ok(vault__backend_local_open(&leaf, ((fixture *)*state)->dir, 0));
+	sv_assert_ok(
+		vault__backend_local_open(&leaf, ((fixture *)*state)->dir, 0));
 	sv_assert_ok(vault__backend_stack(&b, leaf, faults));
 	return b;
 }
@@ -95,8 +96,9 @@ static int count_name(void *ud, const char *name, uint64_t size)
 static void test_backend_fault__spec_is_parsed_strictly(void **state)
 {
 	static const char *bad[] = {
-		"fail", "fail=", "=1", "fail=1.5", "fail=-1", "fail=x", "fail=10%%",
-		"kinds=", "kinds=reset+boom", "latency=5", "latency=5m",
+		"fail", "fail=", "=1", "fail=1.5", "fail=-1", "fail=x",
+		"fail=10%%", "kinds=", "kinds=reset+boom", "kinds=reset+",
+		"kinds=+503", "kinds=reset++503", "latency=5", "latency=5m",
 		"stall=601s", "seed=-1", "seed=1x", "after=lots", "colour=red",
 		"seed=1,,fail=0.1", NULL
 	};
@@ -112,7 +114,8 @@ static void test_backend_fault__spec_is_parsed_strictly(void **state)
 	}
 	sv_assert_ok(vault__fault_spec_check(
 		"seed=7,fail=25%,kinds=reset+503+stall+short+corrupt,"
-		"latency=0,stall=2s,after=1M,backoff=3ms", &backoff));
+		"latency=0,stall=2s,after=1M,backoff=3ms",
+		&backoff));
 	assert_int_equal(backoff, 3);
 	sv_assert_ok(vault__fault_spec_check("fail=0.25", &backoff));
 	assert_int_equal(backoff, 0);
@@ -177,9 +180,11 @@ static void test_backend_fault__wrapper_fails_for_real(void **state)
 	unsigned i;
 	sv_buf out;
 
-	sv_assert_ok(vault__backend_local_open(&leaf, ((fixture *)*state)->dir, 0));
+	sv_assert_ok(
+		vault__backend_local_open(&leaf, ((fixture *)*state)->dir, 0));
 	sv_assert_ok(vault__backend_fault_wrap(
-		&f, leaf, "seed=3,fail=0.5,kinds=reset+stall+short+corrupt,stall=1ms"));
+		&f, leaf,
+		"seed=3,fail=0.5,kinds=reset+stall+short+corrupt,stall=1ms"));
 	sv_buf_init(&out, SV_BUF_DEFAULT_MAX);
 	name_of(name, 1);
 	bytes_of(data, 1);
@@ -190,10 +195,11 @@ static void test_backend_fault__wrapper_fails_for_real(void **state)
 		net += rc == SV_ENETWORK;
 		timeout += rc == SV_ETIMEOUT;
 		shortread += rc == 0 && out.len < 2000;
-		corrupt += rc == 0 && out.len == 2000 && memcmp(out.ptr, data, 2000);
+		corrupt += rc == 0 && out.len == 2000 &&
+			   memcmp(out.ptr, data, 2000);
 	}
-	print_message("reset %d, stall %d, short %d, corrupt %d\n", net, timeout,
-		      shortread, corrupt);
+	print_message("reset %d, stall %d, short %d, corrupt %d\n", net,
+		      timeout, shortread, corrupt);
 	assert_true(net > 0 && timeout > 0 && shortread > 0 && corrupt > 0);
 	sv_buf_release(&out);
 	vault__backend_close(f);
@@ -216,7 +222,8 @@ static void test_backend_fault__other_bytes_stay_refused(void **state)
 		name_of(name, i);
 		sv_assert_ok(b->ops->put(b, name, a, sizeof(a)));
 		sv_assert_ok(b->ops->put(b, name, a, sizeof(a)));
-		assert_int_equal(b->ops->put(b, name, c, sizeof(c)), SV_EEXISTS);
+		assert_int_equal(b->ops->put(b, name, c, sizeof(c)),
+				 SV_EEXISTS);
 		sv_buf_reset(&out);
 		sv_assert_ok(b->ops->get(b, name, 0, UINT64_MAX, &out));
 		assert_memory_equal(out.ptr, a, sizeof(a));
@@ -229,7 +236,7 @@ static void test_backend_fault__other_bytes_stay_refused(void **state)
 static void test_backend_fault__dead_backend_gives_up(void **state)
 {
 	vault_backend *b = open_stack(state, "fail=1,kinds=503,backoff=1ms");
-	uint8_t data[16] = { 0 };
+	uint8_t data[16] = {0};
 	char name[VAULT_NAME_MAX];
 	uint64_t size;
 	int rc;
@@ -280,11 +287,21 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backend_fault__spec_is_parsed_strictly),
-		cmocka_unit_test_setup_teardown(test_backend_fault__retry_layer_hides_faults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backend_fault__wrapper_fails_for_real, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backend_fault__other_bytes_stay_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backend_fault__dead_backend_gives_up, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backend_fault__same_seed_same_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_backend_fault__retry_layer_hides_faults, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_backend_fault__wrapper_fails_for_real, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_backend_fault__other_bytes_stay_refused, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_backend_fault__dead_backend_gives_up, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_backend_fault__same_seed_same_faults, setup,
+			teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
