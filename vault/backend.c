@@ -11,8 +11,8 @@
  * The retry layer repeats an operation that failed transiently
  * (SV_ENETWORK, SV_ETIMEOUT, a ranged get that came back short) with
  * exponential backoff and full jitter. Where the backend below already
- * retries each request, it adds one more round only, so that attempts
- * multiply by two, not by six.
+ * retries each request (6 attempts in http.c), it adds one more round
+ * only: at most 2 x 6 requests, not 10 x 6.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,8 +109,7 @@ static int put_was_ours(vault_backend *b, const char *name, const void *data,
 	if (rc == 0 && have.len == n && (n == 0 || !memcmp(have.ptr, data, n)))
 		rc = 0;
 	else if (rc == 0 || rc == SV_ENOMEM || rc == SV_ENOTFOUND)
-		rc = sv_error_set(SV_EEXISTS, "%s",
-				  msg); /* larger, other, gone */
+		rc = sv_error_set(SV_EEXISTS, "%s", msg); /* other, larger, gone */
 	sv_buf_release(&have);
 	return rc;
 }

@@ -195,7 +195,8 @@ static int parse_spec(fault_cfg *c, const char *spec)
 	c->seed = 1;
 	c->stall_ms = 50;
 	c->kinds = FAULT_RESET | FAULT_503 | FAULT_STALL | FAULT_SHORT;
-	for (p = copy; rc == 0 && p && *p;) {
+	/* Every comma separates two pairs: "a=1," and ",a=1" are refused. */
+	for (p = copy; rc == 0 && p;) {
 		item = p;
 		p = strchr(p, ',');
 		if (p)

@@ -100,7 +100,7 @@ static void test_backend_fault__spec_is_parsed_strictly(void **state)
 		"fail=10%%", "kinds=", "kinds=reset+boom", "kinds=reset+",
 		"kinds=+503", "kinds=reset++503", "latency=5", "latency=5m",
 		"stall=601s", "seed=-1", "seed=1x", "after=lots", "colour=red",
-		"seed=1,,fail=0.1", NULL
+		"seed=1,,fail=0.1", "seed=1,", ",seed=1", "", NULL
 	};
 	unsigned backoff = 99;
 	size_t i;
