@@ -109,7 +109,8 @@ static int put_was_ours(vault_backend *b, const char *name, const void *data,
 	if (rc == 0 && have.len == n && (n == 0 || !memcmp(have.ptr, data, n)))
 		rc = 0;
 	else if (rc == 0 || rc == SV_ENOMEM || rc == SV_ENOTFOUND)
-		rc = sv_error_set(SV_EEXISTS, "%s", msg); /* other, larger, gone */
+		/* other bytes, more of them, or gone meanwhile */
+		rc = sv_error_set(SV_EEXISTS, "%s", msg);
 	sv_buf_release(&have);
 	return rc;
 }
