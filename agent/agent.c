@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "jobs.h"
 #include "sv_buf.h"
 #include "sv_env.h"
 #include "sv_fs.h"
@@ -104,14 +105,39 @@ int sv_agent_vault_url(const char **out, const char *opt)
 			    sv_agent_state_dir(), SV_PATH_SEP);
 }
 
+void sv_agent_vault_access(vault_access *acc, const char *url)
+{
+	char host[256];
+
+	memset(acc, 0, sizeof(*acc));
+	acc->insecure = g_agent.insecure;
+	/* Said on every run, so that a lab setting never goes unnoticed. */
+	if (g_agent.insecure &&
+	    vault_endpoint_host(url, acc, host, sizeof(host)) == 0)
+		sv_log_warn("TLS certificate verification is off for %s "
+			    "(--insecure: for lab endpoints only)", host);
+}
+
+void sv_agent_job_vault(struct sv_agent_job *j, const vault *v)
+{
+	if (v)
+		sv_json_set(j->details, "retries",
+			    json_integer((json_int_t)vault_retries(v)));
+	if (g_agent.insecure)
+		sv_json_set(j->details, "insecure", json_true());
+}
+
 int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file)
 {
 	const char *url;
 	char *pass = NULL, *cache = NULL;
+	vault_access acc;
 	int rc;
 
 	*out = NULL;
 	rc = sv_agent_vault_url(&url, url_opt);
+	if (rc == 0)
+		sv_agent_vault_access(&acc, url);
 	if (rc == 0)
 		rc = sv_agent_passphrase(&pass, pass_file, 0);
 	if (rc == 0 && !(cache = sv_path_join(sv_agent_state_dir(), "cache")))
@@ -119,7 +145,7 @@ int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file)
 	if (rc == 0)
 		rc = sv_fs_mkdir_p(sv_agent_state_dir(), 1);
 	if (rc == 0)
-		rc = vault_open(out, url, NULL, pass, cache);
+		rc = vault_open(out, url, &acc, pass, cache);
 	if (pass)
 		memset(pass, 0, strlen(pass));
 	free(pass);

@@ -45,6 +45,17 @@ int sv_agent_vault_url(const char **out, const char *opt);
  * the cache in <state>/cache. */
 int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file);
 
+/* How to reach the vault at url beyond its URL (acc is filled): the TLS
+ * switch of --insecure, with the warning it owes on every run for a cloud
+ * vault ("warning: TLS certificate verification is off for <host>"). */
+void sv_agent_vault_access(vault_access *acc, const char *url);
+
+struct sv_agent_job;
+/* Adds what the vault connection went through to a job's details:
+ * "retries" (requests repeated after transient failures; v may be NULL
+ * when it never opened) and "insecure" when --insecure was given. */
+void sv_agent_job_vault(struct sv_agent_job *j, const vault *v);
+
 /* The preflight's vault callback (diag_vault_cb.ping) over vault_ping();
  * ud is the vault. Transfers give up on their own low-speed limit. */
 int sv_agent_ping_vault(void *ud, uint32_t timeout_ms, int64_t *server_time,

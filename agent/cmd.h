@@ -29,6 +29,7 @@ typedef struct sv_agent {
 	int verbose;           /* --verbose, repeatable */
 	const char *log_file;  /* --log-file */
 	const char *state_dir; /* --state-dir, SYSVAULT_HOME, or the default */
+	int insecure;          /* --insecure: no TLS verification (warned) */
 } sv_agent;
 
 extern sv_agent g_agent;

@@ -49,7 +49,8 @@ static void job_result(sv_agent_job *job, const vault_backup_result *r,
 		sv_json_set(job->details, "wbadmin_version", json_string(version));
 }
 
-static void print_summary(const vault_backup_result *r, int64_t job)
+static void print_summary(const vault_backup_result *r, int64_t job,
+			  uint64_t retries)
 {
 	char read[32], added[32], stored[32];
 	double secs = (double)r->elapsed_ms / 1000.0;
@@ -68,6 +69,7 @@ static void print_summary(const vault_backup_result *r, int64_t job)
 	printf("  stored           %s (compression %.1f%%)\n", stored, comp);
 	printf("  duration         %.1f s (%.1f MiB/s)\n", secs,
 	       secs > 0 ? (double)r->bytes_read / 1048576.0 / secs : 0);
+	printf("  retries          %llu\n", (unsigned long long)retries);
 }
 
 static json_t *summary_json(const vault_backup_result *r)
@@ -107,6 +109,7 @@ int cmd_backup(int argc, char **argv)
 	sv_agent_job job;
 	int64_t job_id;
 	int warned;
+	uint64_t retries;
 	const char *skips[16];
 	int nskips = 0;
 	char version[WSB_VERSION_LEN + 1] = "";
@@ -165,6 +168,8 @@ int cmd_backup(int argc, char **argv)
 	sv_agent_progress_done();
 	if (rc == 0)
 		job_result(&job, &r, version);
+	sv_agent_job_vault(&job, v);
+	retries = v ? vault_retries(v) : 0;
 	warned = job.warning != NULL;
 	rc = sv_agent_job_end(&job, rc);
 	vault_close(v);
@@ -177,11 +182,13 @@ int cmd_backup(int argc, char **argv)
 			json_object_set_new(j, "wbadmin_version", json_string(version));
 		if (j)
 			json_object_set_new(j, "job", json_integer(job_id));
+		if (j)
+			json_object_set_new(j, "retries", json_integer((json_int_t)retries));
 		rc = sv_agent_print_json(j);
 		return rc == SV_EXIT_OK && warned ? SV_EXIT_WARNINGS : rc;
 	}
 	if (version[0])
 		printf("system state backed up by wbadmin as version %s\n", version);
-	print_summary(&r, job_id);
+	print_summary(&r, job_id, retries);
 	return warned ? SV_EXIT_WARNINGS : SV_EXIT_OK;
 }

@@ -85,7 +85,7 @@ int cmd_restore(int argc, char **argv)
 	sv_agent_job job;
 	int64_t job_id;
 	char id[65] = "", size[32];
-	uint64_t threads = 0;
+	uint64_t threads = 0, retries;
 	int c, rc, apply = 0, authsysvol = 0, reboot = 0;
 
 	memset(&o, 0, sizeof(o));
@@ -141,20 +141,24 @@ int cmd_restore(int argc, char **argv)
 		rc = sv_agent_apply(v, id, o.target_dir, authsysvol, reboot);
 	job.bytes_read = r.bytes;
 	sv_json_set(job.details, "files", json_integer((json_int_t)r.files));
+	sv_agent_job_vault(&job, v);
+	retries = v ? vault_retries(v) : 0;
 	rc = sv_agent_job_end(&job, rc);
 	vault_close(v);
 	if (rc < 0)
 		return sv_cmd_fail();
 	if (g_agent.json)
-		return sv_agent_print_json(json_pack("{s:s,s:s,s:b,s:I,s:I,s:f,s:I}", "point", id,
+		return sv_agent_print_json(json_pack("{s:s,s:s,s:b,s:I,s:I,s:f,s:I,s:I}", "point", id,
 						     "to", o.target_dir, "applied", apply,
 						     "files", (json_int_t)r.files,
 						     "bytes", (json_int_t)r.bytes,
 						     "seconds", (double)r.elapsed_ms / 1000.0,
-						     "job", (json_int_t)job_id));
+						     "job", (json_int_t)job_id,
+						     "retries", (json_int_t)retries));
 	sv_format_size(size, sizeof(size), r.bytes);
-	printf("restored point %s to %s: %llu files, %s, every file verified (job %lld)\n", id,
-	       o.target_dir, (unsigned long long)r.files, size, (long long)job_id);
+	printf("restored point %s to %s: %llu files, %s, every file verified (job %lld, %llu retries)\n",
+	       id, o.target_dir, (unsigned long long)r.files, size, (long long)job_id,
+	       (unsigned long long)retries);
 	if (apply)
 		printf("wbadmin recovered the system state from it%s\n",
 		       reboot ? "; the server restarts to finish" :

@@ -139,7 +139,9 @@ const sv_cmd_def sv_commands[] = {
 	  "\n"
 	  "Prints everything recorded about the job, including its details: the\n"
 	  "recovery point and wbadmin version of a backup, the preflight checks\n"
-	  "skipped with --skip-check, the files a cancelled restore finished.\n" },
+	  "skipped with --skip-check, the files a cancelled restore finished,\n"
+	  "the requests to the vault repeated after network failures\n"
+	  "(\"retries\"), and \"insecure\" when it ran with --insecure.\n" },
 	{ "jobs cancel", cmd_jobs_cancel, "Ask a running job to stop",
 	  "usage: sysvault jobs cancel <id>\n"
 	  "\n"
@@ -156,7 +158,7 @@ const sv_cmd_def sv_commands[] = {
 
 static const char global_usage[] =
 	"usage: sysvault [--json] [--verbose] [--log-file <file>]\n"
-	"                [--state-dir <dir>] <command> [<args>]\n";
+	"                [--state-dir <dir>] [--insecure] <command> [<args>]\n";
 
 const sv_cmd_def *sv_cmd_find(const char *name)
 {
@@ -211,7 +213,7 @@ void sv_cmd_print_help(FILE *f, const sv_cmd_def *cmd)
 {
 	fputs(cmd->usage, f);
 	fputs("\nGlobal options: --json, --verbose, --log-file <file>, "
-	      "--state-dir <dir>\n", f);
+	      "--state-dir <dir>, --insecure\n", f);
 }
 
 int sv_cmd_wants_help(int argc, char **argv)
@@ -246,6 +248,8 @@ void sv_print_command_list(FILE *f)
 	      "  --state-dir <dir>    state directory (default: $SYSVAULT_HOME,\n"
 	      "                       else %ProgramData%\\sysvault on Windows,\n"
 	      "                       /var/lib/sysvault elsewhere)\n"
+	      "  --insecure           do not verify the TLS certificate of a cloud\n"
+	      "                       vault (lab endpoints only; warns every run)\n"
 	      "\nExit codes: 0 ok, 1 warnings, 2 failure, 3 usage error, 4 cancelled.\n"
 	      "Run 'sysvault <command> --help' for a command's options.\n", f);
 }
@@ -266,6 +270,8 @@ static int take_global_options(int argc, char **argv)
 		}
 		if (!strcmp(a, "--json")) {
 			g_agent.json = 1;
+		} else if (!strcmp(a, "--insecure")) {
+			g_agent.insecure = 1;
 		} else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
 			g_agent.verbose++;
 		} else if (!strcmp(a, "--log-file") || !strcmp(a, "--state-dir")) {

@@ -80,6 +80,13 @@ int vault_ping(vault *v, int64_t *server_time);
  * (network errors, throttling, server errors) since it was opened. */
 uint64_t vault_retries(const vault *v);
 
+/* The host (and port) a cloud vault's requests go to, from acc's endpoint,
+ * the environment or the service's default: "127.0.0.1:10000",
+ * "acct.blob.core.windows.net". SV_EINVAL for a local vault, which has
+ * none. */
+int vault_endpoint_host(const char *url, const vault_access *acc, char *out,
+			size_t n);
+
 /* ---- progress and cancel ---- */
 
 typedef struct vault_progress {
