@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "registration.h"
 #include "sv_buf.h"
 #include "sv_env.h"
 #include "sv_fs.h"
@@ -111,6 +112,9 @@ int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file)
 	int rc;
 
 	*out = NULL;
+	/* A registered machine keeps the key: no URL, no passphrase. */
+	if (!url_opt && sv_agent_registered())
+		return sv_agent_open_registered(out);
 	rc = sv_agent_vault_url(&url, url_opt);
 	if (rc == 0)
 		rc = sv_agent_passphrase(&pass, pass_file, 0);

@@ -42,7 +42,8 @@ int sv_agent_parse_duration(uint32_t *ms, const char *s);
 int sv_agent_vault_url(const char **out, const char *opt);
 
 /* Opens the vault (url from sv_agent_vault_url) with the passphrase and
- * the cache in <state>/cache. */
+ * the cache in <state>/cache; without url_opt on a registered machine,
+ * the registration's vault with the key kept locally (no passphrase). */
 int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file);
 
 /* The preflight's vault callback (diag_vault_cb.ping) over vault_ping();
