@@ -103,6 +103,7 @@ int cmd_backup(int argc, char **argv)
 	char machine[256] = "", fqdn[256] = "";
 	vault_backup_opts o;
 	vault_backup_result r;
+	json_t *tree_meta = NULL;
 	vault *v = NULL;
 	sv_wsb_args wa = { NULL, 0, NULL, NULL, NULL };
 	sv_agent_job job;
@@ -164,8 +165,8 @@ int cmd_backup(int argc, char **argv)
 		rc = sv_agent_open_vault(&v, url, pass_file);
 	/* A tree of files records the hardware it came from, as a system-state
 	 * point does. */
-	if (rc == 0 && o.source_dir && !(o.meta = json_pack("{s:o}", "hardware",
-							    sv_agent_hardware_json())))
+	if (rc == 0 && o.source_dir && !(o.meta = tree_meta = json_pack("{s:o}", "hardware",
+									sv_agent_hardware_json())))
 		rc = SV_ENOMEM;
 	if (rc == 0 && o.source_dir)
 		rc = vault_backup(v, &o, &r);
@@ -179,7 +180,7 @@ int cmd_backup(int argc, char **argv)
 		job_result(&job, &r, version);
 	warned = job.warning != NULL;
 	rc = sv_agent_job_end(&job, rc);
-	json_decref(o.source_dir ? o.meta : NULL);
+	json_decref(tree_meta);
 	vault_close(v);
 	if (rc < 0)
 		return sv_cmd_fail();
