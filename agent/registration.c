@@ -140,16 +140,31 @@ static json_t *machine_record(const char *name, const char *fqdn, const char *vi
 			 "registered", now);
 }
 
+/* A tag over the vault's id under the key this machine keeps: it proves,
+ * before anything is written, that the kept key is still the one the
+ * passphrase opened at registration. */
+static int key_check(const vault *v, char hex[65])
+{
+	uint8_t tag[32];
+	int rc = vault_auth_tag(v, "key-check", vault_id(v), strlen(vault_id(v)), tag);
+
+	if (rc == 0)
+		sv_hex_encode(hex, tag, sizeof(tag));
+	return rc;
+}
+
 /* The local record: the machine record plus how to reach the vault. */
 static json_t *local_record(const json_t *machine, const sv_credentials *c,
-			    const char *object_id)
+			    const char *object_id, const vault *v)
 {
 	json_t *r = json_deep_copy(machine);
-	char expires[32];
+	char expires[32], check[65];
 	int rc;
 
-	if (!r)
+	if (!r || key_check(v, check) < 0) {
+		json_decref(r);
 		return NULL;
+	}
 	sv_time_format_utc(expires, sizeof(expires), c->expires);
 	rc = sv_json_set(r, "vault_name", json_string(c->vault_name)) |
 	     sv_json_set(r, "url", json_string(c->url)) |
@@ -157,6 +172,7 @@ static json_t *local_record(const json_t *machine, const sv_credentials *c,
 	     sv_json_set(r, "s3_region", c->s3_region ? json_string(c->s3_region) : json_null()) |
 	     sv_json_set(r, "tenant", json_string(c->tenant)) |
 	     sv_json_set(r, "machine_object", json_string(object_id)) |
+	     sv_json_set(r, "key_check", json_string(check)) |
 	     sv_json_set(r, "credentials_expires", json_string(expires));
 	if (rc != 0) {
 		json_decref(r);
@@ -250,7 +266,7 @@ int sv_agent_register(const sv_credentials *c, vault *v, int force,
 	if ((rc = vault_machine_store(v, m, oid)) < 0 ||
 	    (rc = sv_fs_mkdir_p(dir, 1)) < 0 || (rc = write_secrets(v, c)) < 0)
 		goto done;
-	if (!(local = local_record(m, c, oid)) || !(text = sv_json_dump(local, 1))) {
+	if (!(local = local_record(m, c, oid, v)) || !(text = sv_json_dump(local, 1))) {
 		rc = SV_ENOMEM;
 		goto done;
 	}
@@ -304,6 +320,29 @@ static int read_secrets(uint8_t key[VAULT_MASTER_KEY_LEN], char **secret)
 	return rc;
 }
 
+/* The vault at the registered URL must be the registered one (not a vault
+ * created anew there), and the kept key the registered key. */
+static int same_vault(const vault *v, const json_t *r)
+{
+	const char *id = json_string_value(json_object_get(r, "vault_id"));
+	const char *want = json_string_value(json_object_get(r, "key_check"));
+	char check[65];
+	int rc;
+
+	if (!id || strcmp(id, vault_id(v)) != 0)
+		return sv_error_set(SV_EAUTH, "the vault at '%s' is not the one registered "
+				    "(id %.16s..., registered %.16s...): register again with "
+				    "'sysvault register --credentials <file> --force'",
+				    vault_url(v), vault_id(v), id ? id : "?");
+	if ((rc = key_check(v, check)) < 0)
+		return rc;
+	if (!want || strcmp(want, check) != 0)
+		return sv_error_set(SV_EAUTH, "the key kept in '%s' is not the key "
+				    "registered: register again with 'sysvault register "
+				    "--credentials <file> --force'", sv_agent_state_dir());
+	return 0;
+}
+
 int sv_agent_open_registered(vault **out)
 {
 	uint8_t key[VAULT_MASTER_KEY_LEN];
@@ -325,6 +364,14 @@ int sv_agent_open_registered(vault **out)
 		rc = SV_ENOMEM;
 	else
 		rc = vault_open_key(out, url, &acc, key, cache);
+	if (rc == 0)
+		rc = same_vault(*out, r);
+	if (rc < 0 && rc != SV_ENOMEM)
+		sv_error_prefix("cannot open the vault this machine is registered with");
+	if (rc < 0) {
+		vault_close(*out);
+		*out = NULL;
+	}
 done:
 	memset(key, 0, sizeof(key));
 	if (secret)

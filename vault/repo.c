@@ -749,7 +749,8 @@ int vault_auth_tag(const vault *v, const char *purpose, const void *data,
 		return sv_error_set(SV_EINVAL, "tag purpose too long");
 	memcpy(info, label, sizeof(label) - 1);
 	memcpy(info + sizeof(label) - 1, purpose, plen);
-	rc = vault__hkdf(key, sizeof(key), v->mk.id_key, sizeof(v->mk.id_key),
+	/* The whole master key: a tag then also vouches for the data key. */
+	rc = vault__hkdf(key, sizeof(key), (const uint8_t *)&v->mk, VAULT_MASTER_LEN,
 			 NULL, 0, info, sizeof(label) - 1 + plen);
 	if (rc == 0)
 		rc = vault__hmac_sha256(tag, key, sizeof(key), data, n);

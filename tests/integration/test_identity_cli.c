@@ -246,6 +246,36 @@ static void test_identity_cli__credentials_refused(void **state)
 	free(secondary);
 }
 
+static int64_t count_points(const char *machine)
+{
+	const char *a[] = { "--json", "points", "--machine", machine, NULL };
+	json_t *p = run_json(a);
+	int64_t n = (int64_t)json_array_size(p);
+
+	json_decref(p);
+	return n;
+}
+
+#ifndef _WIN32
+/* Changes the first digit of the master key kept in the (0600, plain on
+ * POSIX) secrets file. */
+static void flip_key(const char *secrets)
+{
+	json_t *j = NULL;
+	char *key, *text;
+
+	sv_assert_ok(sv_json_load_file(&j, secrets, 1 << 16));
+	key = strdup(json_string_value(json_object_get(j, "master_key")));
+	key[0] = key[0] == '0' ? '1' : '0';
+	json_object_set_new(j, "master_key", json_string(key));
+	text = sv_json_dump(j, 0);
+	write_file(secrets, text);
+	free(text);
+	free(key);
+	json_decref(j);
+}
+#endif
+
 static void test_identity_cli__register_once_then_no_vault_no_passphrase(void **state)
 {
 	env *e = *state;
@@ -272,9 +302,18 @@ static void test_identity_cli__register_once_then_no_vault_no_passphrase(void **
 		/* A key file others can read is refused, not used. */
 		char *secrets = sv_aprintf("%s/registration/secrets", e->home);
 		const char *a[] = { "backup", "--source-dir", e->src, NULL };
+		const char *with_pass[] = { "--json", "points", "--vault", e->vault,
+					    "--passphrase-file", e->pass, NULL };
 
 		assert_int_equal(chmod(secrets, 0644), 0);
 		run(a, 2, "is open to other users");
+		assert_int_equal(chmod(secrets, 0600), 0);
+		/* A kept key that changed is refused before anything is written. */
+		flip_key(secrets);
+		run(a, 2, "is not the key registered");
+		json_decref(p);
+		p = run_json(with_pass);
+		assert_int_equal(json_array_size(p), 1);
 		free(secrets);
 	}
 #endif
@@ -282,15 +321,6 @@ static void test_identity_cli__register_once_then_no_vault_no_passphrase(void **
 	json_decref(p);
 }
 
-static int64_t count_points(const char *machine)
-{
-	const char *a[] = { "--json", "points", "--machine", machine, NULL };
-	json_t *p = run_json(a);
-	int64_t n = (int64_t)json_array_size(p);
-
-	json_decref(p);
-	return n;
-}
 
 static void test_identity_cli__renamed_machine_stops_then_new_chain(void **state)
 {
