@@ -43,14 +43,17 @@ static int secret_from_env(char **out, const char *url)
 		if (a && b && !(*out = sv_aprintf("%s:%s", a, b)))
 			return SV_ENOMEM;
 	} else {
-		return 0;   /* a local vault needs none */
+		return 0; /* a local vault needs none */
 	}
 	free(a);
 	free(b);
 	if (!*out || !(*out)[0])
-		return sv_error_set(SV_EUSAGE, "no secret for '%s': pass --secret-file "
-				    "<file> or set the variables the vault is reached with "
-				    "(README, \"Cloud vaults\")", url);
+		return sv_error_set(
+			SV_EUSAGE,
+			"no secret for '%s': pass --secret-file "
+			"<file> or set the variables the vault is reached with "
+			"(README, \"Cloud vaults\")",
+			url);
 	return 0;
 }
 
@@ -66,7 +69,8 @@ static char *env_opt(const char *url, const char *azure, const char *s3)
 /* Fills c from the options and the environment; the vault is opened with
  * the same access the file hands on, so a wrong secret fails here. */
 static int fill(sv_credentials *c, const char *url, const char *secret_file,
-		const char *name, const char *tenant, uint64_t days, int secondary)
+		const char *name, const char *tenant, uint64_t days,
+		int secondary)
 {
 	int rc;
 
@@ -74,7 +78,8 @@ static int fill(sv_credentials *c, const char *url, const char *secret_file,
 	c->url = sv_strdup(url);
 	c->vault_name = sv_strdup(name ? name : url);
 	c->tenant = sv_strdup(tenant ? tenant : "");
-	c->endpoint = env_opt(url, "SYSVAULT_AZURE_ENDPOINT", "SYSVAULT_S3_ENDPOINT");
+	c->endpoint =
+		env_opt(url, "SYSVAULT_AZURE_ENDPOINT", "SYSVAULT_S3_ENDPOINT");
 	c->s3_region = env_opt(url, NULL, "SYSVAULT_S3_REGION");
 	c->secondary = secondary;
 	c->issued = sv_time_now();
@@ -83,8 +88,10 @@ static int fill(sv_credentials *c, const char *url, const char *secret_file,
 		return SV_ENOMEM;
 	if (secret_file && !sv_str_startswith(url, "azure://") &&
 	    !sv_str_startswith(url, "s3://"))
-		return sv_error_set(SV_EUSAGE, "'%s' is a local vault: it needs no "
-				    "--secret-file", url);
+		return sv_error_set(SV_EUSAGE,
+				    "'%s' is a local vault: it needs no "
+				    "--secret-file",
+				    url);
 	rc = secret_file ? secret_from_file(&c->secret, secret_file)
 			 : secret_from_env(&c->secret, url);
 	if (rc == 0 && c->secret)
@@ -148,16 +155,15 @@ static void short_output(int argc, char **argv)
 int cmd_vault_credentials(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "vault", required_argument, NULL, 'v' },
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "secondary", no_argument, NULL, 'S' },
-		{ "days", required_argument, NULL, 'd' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "secret-file", required_argument, NULL, 's' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "tenant", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
-	};
+		{"vault", required_argument, NULL, 'v'},
+		{"passphrase-file", required_argument, NULL, 'p'},
+		{"secondary", no_argument, NULL, 'S'},
+		{"days", required_argument, NULL, 'd'},
+		{"output", required_argument, NULL, 'o'},
+		{"secret-file", required_argument, NULL, 's'},
+		{"name", required_argument, NULL, 'n'},
+		{"tenant", required_argument, NULL, 't'},
+		{NULL, 0, NULL, 0}};
 	const sv_cmd_def *cmd = sv_cmd_find("vault credentials");
 	const char *url_opt = NULL, *url = NULL, *pass_file = NULL, *out = NULL;
 	const char *secret_file = NULL, *name = NULL, *tenant = NULL;
@@ -170,40 +176,66 @@ int cmd_vault_credentials(int argc, char **argv)
 	short_output(argc, argv);
 	while ((ch = sv_getopt(argc, argv, lo, cmd)) != -1) {
 		switch (ch) {
-		case 'v': url_opt = optarg; break;
-		case 'p': pass_file = optarg; break;
-		case 'S': secondary = 1; break;
-		case 'o': out = optarg; break;
-		case 's': secret_file = optarg; break;
-		case 'n': name = optarg; break;
-		case 't': tenant = optarg; break;
-		case 'd':
-			if (sv_parse_u64(&days, optarg) < 0 || days < 1 || days > 365)
-				return sv_cmd_usage_error(cmd, "--days takes a number from 1 to 365");
+		case 'v':
+			url_opt = optarg;
 			break;
-		default: return SV_EXIT_USAGE;
+		case 'p':
+			pass_file = optarg;
+			break;
+		case 'S':
+			secondary = 1;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 's':
+			secret_file = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 't':
+			tenant = optarg;
+			break;
+		case 'd':
+			if (sv_parse_u64(&days, optarg) < 0 || days < 1 ||
+			    days > 365)
+				return sv_cmd_usage_error(
+					cmd,
+					"--days takes a number from 1 to 365");
+			break;
+		default:
+			return SV_EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
-		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return sv_cmd_usage_error(cmd, "unexpected argument '%s'",
+					  argv[optind]);
 	if (!out)
-		return sv_cmd_usage_error(cmd, "-o <file> is required: where to write the credentials");
+		return sv_cmd_usage_error(cmd, "-o <file> is required: where "
+					       "to write the credentials");
 	if ((rc = sv_agent_vault_url(&url, url_opt)) < 0 ||
-	    (rc = fill(&c, url, secret_file, name, tenant, days, secondary)) < 0 ||
+	    (rc = fill(&c, url, secret_file, name, tenant, days, secondary)) <
+		    0 ||
 	    (rc = issue(&c, pass_file, out)) < 0) {
 		sv_credentials_release(&c);
-		return rc == SV_EUSAGE ? sv_cmd_usage_error(cmd, "%s", sv_error_msg()) : sv_cmd_fail();
+		return rc == SV_EUSAGE
+			       ? sv_cmd_usage_error(cmd, "%s", sv_error_msg())
+			       : sv_cmd_fail();
 	}
 	sv_time_format_utc(when, sizeof(when), c.expires);
 	if (g_agent.json) {
-		rc = sv_agent_print_json(json_pack("{s:s,s:s,s:s,s:s}", "file", out,
-						   "vault_id", c.vault_id, "region",
-						   secondary ? "secondary" : "primary",
-						   "expires", when));
+		rc = sv_agent_print_json(json_pack(
+			"{s:s,s:s,s:s,s:s}", "file", out, "vault_id",
+			c.vault_id, "region",
+			secondary ? "secondary" : "primary", "expires", when));
 	} else {
-		printf("wrote %s credentials for vault %s to %s; they expire %s\n",
-		       secondary ? "secondary-region" : "primary", c.vault_id, out, when);
-		printf("The file holds the vault's access secret: keep it as safe as the passphrase.\n");
+		printf("wrote %s credentials for vault %s to %s; they expire "
+		       "%s\n",
+		       secondary ? "secondary-region" : "primary", c.vault_id,
+		       out, when);
+		printf("The file holds the vault's access secret: keep it as "
+		       "safe as the passphrase.\n");
 		rc = SV_EXIT_OK;
 	}
 	sv_credentials_release(&c);

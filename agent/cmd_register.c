@@ -36,17 +36,17 @@ static void print_record(const json_t *r)
 	       json_string_value(json_object_get(r, "fqdn")),
 	       json_string_value(json_object_get(r, "vault_id")),
 	       json_string_value(json_object_get(r, "url")));
-	printf("backup, points, restore and vault check now need neither --vault nor the passphrase\n");
+	printf("backup, points, restore and vault check now need neither "
+	       "--vault nor the passphrase\n");
 }
 
 int cmd_register(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "credentials", required_argument, NULL, 'c' },
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "force", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 }
-	};
+		{"credentials", required_argument, NULL, 'c'},
+		{"passphrase-file", required_argument, NULL, 'p'},
+		{"force", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0}};
 	const sv_cmd_def *cmd = sv_cmd_find("register");
 	const char *file = NULL, *pass_file = NULL;
 	sv_credentials c;
@@ -56,16 +56,26 @@ int cmd_register(int argc, char **argv)
 
 	while ((ch = sv_getopt(argc, argv, lo, cmd)) != -1) {
 		switch (ch) {
-		case 'c': file = optarg; break;
-		case 'p': pass_file = optarg; break;
-		case 'f': force = 1; break;
-		default: return SV_EXIT_USAGE;
+		case 'c':
+			file = optarg;
+			break;
+		case 'p':
+			pass_file = optarg;
+			break;
+		case 'f':
+			force = 1;
+			break;
+		default:
+			return SV_EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
-		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return sv_cmd_usage_error(cmd, "unexpected argument '%s'",
+					  argv[optind]);
 	if (!file)
-		return sv_cmd_usage_error(cmd, "--credentials <file> is required (from 'sysvault vault credentials')");
+		return sv_cmd_usage_error(
+			cmd, "--credentials <file> is required (from 'sysvault "
+			     "vault credentials')");
 	if ((rc = sv_credentials_load(&c, file)) < 0)
 		return sv_cmd_fail();
 	/* Refusals that need no passphrase come before it is asked for. */

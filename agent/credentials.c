@@ -73,7 +73,8 @@ static int cred_time(const json_t *o, const char *key, int64_t *out)
 	const char *s = json_string_value(json_object_get(o, key));
 
 	if (!s || sv_time_parse_utc(out, s) < 0)
-		return malformed("field '%s' is not a UTC time like 2026-11-21T02:00:14Z",
+		return malformed("field '%s' is not a UTC time like "
+				 "2026-11-21T02:00:14Z",
 				 key);
 	return 0;
 }
@@ -83,7 +84,8 @@ static int cred_hex(const json_t *o, const char *key, uint8_t *dst, size_t n)
 	const char *s = json_string_value(json_object_get(o, key));
 
 	if (!s || strlen(s) != 2 * n || sv_hex_decode(dst, n, s) < 0)
-		return malformed("field '%s' is not %u hex digits", key, (unsigned)(2 * n));
+		return malformed("field '%s' is not %u hex digits", key,
+				 (unsigned)(2 * n));
 	return 0;
 }
 
@@ -97,10 +99,11 @@ static int cred_header(const json_t *o)
 	if (!json_is_integer(ver))
 		return malformed("field 'version' is missing");
 	if (json_integer_value(ver) != 1)
-		return sv_error_set(SV_ENOTSUPPORTED,
-				    "credentials format version %lld is newer than this "
-				    "sysvault understands (1): upgrade sysvault",
-				    (long long)json_integer_value(ver));
+		return sv_error_set(
+			SV_ENOTSUPPORTED,
+			"credentials format version %lld is newer than this "
+			"sysvault understands (1): upgrade sysvault",
+			(long long)json_integer_value(ver));
 	return 0;
 }
 
@@ -113,7 +116,8 @@ static int cred_region(const json_t *o, int *secondary)
 	else if (r && !strcmp(r, "secondary"))
 		*secondary = 1;
 	else
-		return malformed("field 'region' is not \"primary\" or \"secondary\"");
+		return malformed(
+			"field 'region' is not \"primary\" or \"secondary\"");
 	return 0;
 }
 
@@ -122,7 +126,8 @@ static int cred_fields(sv_credentials *c, const json_t *o)
 	uint8_t id[32];
 	int rc;
 
-	if ((rc = cred_header(o)) < 0 || (rc = cred_hex(o, "vault_id", id, sizeof(id))) < 0 ||
+	if ((rc = cred_header(o)) < 0 ||
+	    (rc = cred_hex(o, "vault_id", id, sizeof(id))) < 0 ||
 	    (rc = cred_str(o, "vault_name", 1, &c->vault_name)) < 0 ||
 	    (rc = cred_str(o, "url", 1, &c->url)) < 0 ||
 	    (rc = cred_str(o, "endpoint", 0, &c->endpoint)) < 0 ||
@@ -151,7 +156,8 @@ int sv_credentials_parse(sv_credentials *c, const char *text, size_t len,
 
 	memset(c, 0, sizeof(*c));
 	if (len > SV_CREDENTIALS_MAX)
-		return malformed("larger than %u KiB", SV_CREDENTIALS_MAX >> 10);
+		return malformed("larger than %u KiB",
+				 SV_CREDENTIALS_MAX >> 10);
 	rc = sv_json_parse(&o, text, len, "it");
 	if (rc < 0) {
 		rc = malformed("%s", sv_error_msg());
@@ -159,7 +165,8 @@ int sv_credentials_parse(sv_credentials *c, const char *text, size_t len,
 		rc = malformed("it is not a JSON object");
 	} else if ((rc = cred_fields(c, o)) == 0 && now >= c->expires) {
 		sv_time_format_utc(when, sizeof(when), c->expires);
-		rc = sv_error_set(SV_EAUTH, "expired on %s: %s", when, CRED_FIX);
+		rc = sv_error_set(SV_EAUTH, "expired on %s: %s", when,
+				  CRED_FIX);
 	}
 	if (c->secret)
 		sv_log_add_secret(c->secret);
@@ -202,12 +209,17 @@ int sv_credentials_canonical(sv_buf *out, const sv_credentials *c)
 
 	sv_time_format_utc(issued, sizeof(issued), c->issued);
 	sv_time_format_utc(expires, sizeof(expires), c->expires);
-	if ((rc = add_field(out, CRED_LABEL)) < 0 || (rc = add_field(out, c->vault_id)) < 0 ||
-	    (rc = add_field(out, c->vault_name)) < 0 || (rc = add_field(out, c->url)) < 0 ||
-	    (rc = add_field(out, c->endpoint)) < 0 || (rc = add_field(out, c->secret)) < 0 ||
-	    (rc = add_field(out, c->s3_region)) < 0 || (rc = add_field(out, c->tenant)) < 0 ||
+	if ((rc = add_field(out, CRED_LABEL)) < 0 ||
+	    (rc = add_field(out, c->vault_id)) < 0 ||
+	    (rc = add_field(out, c->vault_name)) < 0 ||
+	    (rc = add_field(out, c->url)) < 0 ||
+	    (rc = add_field(out, c->endpoint)) < 0 ||
+	    (rc = add_field(out, c->secret)) < 0 ||
+	    (rc = add_field(out, c->s3_region)) < 0 ||
+	    (rc = add_field(out, c->tenant)) < 0 ||
 	    (rc = add_field(out, c->secondary ? "secondary" : "primary")) < 0 ||
-	    (rc = add_field(out, issued)) < 0 || (rc = add_field(out, expires)) < 0)
+	    (rc = add_field(out, issued)) < 0 ||
+	    (rc = add_field(out, expires)) < 0)
 		return rc;
 	return 0;
 }
@@ -240,16 +252,20 @@ int sv_credentials_verify(const sv_credentials *c, const vault *v)
 	int rc;
 
 	if (strcmp(c->vault_id, vault_id(v)) != 0)
-		return sv_error_set(SV_EAUTH, "it was issued for vault %.16s..., not for "
-				    "vault %.16s... at '%s': %s", c->vault_id, vault_id(v),
-				    vault_url(v), CRED_FIX);
+		return sv_error_set(SV_EAUTH,
+				    "it was issued for vault %.16s..., not for "
+				    "vault %.16s... at '%s': %s",
+				    c->vault_id, vault_id(v), vault_url(v),
+				    CRED_FIX);
 	if ((rc = compute_tag(c, v, tag)) < 0)
 		return rc;
 	for (i = 0; i < sizeof(tag); i++)
 		diff |= (unsigned)(tag[i] ^ c->tag[i]);
 	if (diff)
-		return sv_error_set(SV_EAUTH, "it was altered after it was issued (its "
-				    "tag does not match its contents): %s", CRED_FIX);
+		return sv_error_set(SV_EAUTH,
+				    "it was altered after it was issued (its "
+				    "tag does not match its contents): %s",
+				    CRED_FIX);
 	return 0;
 }
 
@@ -265,14 +281,15 @@ json_t *sv_credentials_json(const sv_credentials *c)
 	sv_time_format_utc(issued, sizeof(issued), c->issued);
 	sv_time_format_utc(expires, sizeof(expires), c->expires);
 	sv_hex_encode(tag, c->tag, sizeof(c->tag));
-	return json_pack("{s:s,s:i,s:s,s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:s,s:s,s:s}",
-			 "format", CRED_FORMAT, "version", 1, "vault_id", c->vault_id,
-			 "vault_name", c->vault_name, "url", c->url,
-			 "endpoint", opt_string(c->endpoint), "secret", opt_string(c->secret),
-			 "s3_region", opt_string(c->s3_region),
-			 "tenant", c->tenant ? c->tenant : "",
-			 "region", c->secondary ? "secondary" : "primary",
-			 "issued", issued, "expires", expires, "tag", tag);
+	return json_pack(
+		"{s:s,s:i,s:s,s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:s,s:s,s:s}",
+		"format", CRED_FORMAT, "version", 1, "vault_id", c->vault_id,
+		"vault_name", c->vault_name, "url", c->url, "endpoint",
+		opt_string(c->endpoint), "secret", opt_string(c->secret),
+		"s3_region", opt_string(c->s3_region), "tenant",
+		c->tenant ? c->tenant : "", "region",
+		c->secondary ? "secondary" : "primary", "issued", issued,
+		"expires", expires, "tag", tag);
 }
 
 void sv_credentials_access(vault_access *acc, const sv_credentials *c)

@@ -106,8 +106,10 @@ int sv_agent_registration_load(json_t **out)
 		return SV_ENOMEM;
 	rc = sv_json_load_file(out, p, REG_MAX);
 	if (rc == SV_ENOTFOUND)
-		rc = sv_error_set(SV_ENOTFOUND, "this machine is not registered with a "
-				  "vault: run 'sysvault register --credentials <file>'");
+		rc = sv_error_set(
+			SV_ENOTFOUND,
+			"this machine is not registered with a "
+			"vault: run 'sysvault register --credentials <file>'");
 	free(p);
 	return rc;
 }
@@ -119,7 +121,8 @@ json_t *sv_agent_hardware_json(void)
 	sv_smbios_info hw;
 
 	if (sv_agent_hardware(&hw) < 0) {
-		sv_log_info("no hardware identity for the registration: %s", sv_error_msg());
+		sv_log_info("no hardware identity for the registration: %s",
+			    sv_error_msg());
 		return json_object();
 	}
 	return json_pack("{s:s,s:s,s:s}", "uuid", hw.uuid, "manufacturer",
@@ -127,7 +130,8 @@ json_t *sv_agent_hardware_json(void)
 }
 
 /* The machine record (kind 'M'): who registered, when, on what hardware. */
-static json_t *machine_record(const char *name, const char *fqdn, const char *vid)
+static json_t *machine_record(const char *name, const char *fqdn,
+			      const char *vid)
 {
 	char now[32], os[128] = "";
 
@@ -136,8 +140,8 @@ static json_t *machine_record(const char *name, const char *fqdn, const char *vi
 		os[0] = '\0';
 	return json_pack("{s:i,s:s,s:s,s:s,s:o,s:s,s:s,s:s}", "version", 1,
 			 "machine", name, "fqdn", fqdn, "vault_id", vid,
-			 "hardware", sv_agent_hardware_json(), "os", os, "agent", SV_VERSION,
-			 "registered", now);
+			 "hardware", sv_agent_hardware_json(), "os", os,
+			 "agent", SV_VERSION, "registered", now);
 }
 
 /* A tag over the vault's id under the key this machine keeps: it proves,
@@ -146,7 +150,8 @@ static json_t *machine_record(const char *name, const char *fqdn, const char *vi
 static int key_check(const vault *v, char hex[65])
 {
 	uint8_t tag[32];
-	int rc = vault_auth_tag(v, "key-check", vault_id(v), strlen(vault_id(v)), tag);
+	int rc = vault_auth_tag(v, "key-check", vault_id(v),
+				strlen(vault_id(v)), tag);
 
 	if (rc == 0)
 		sv_hex_encode(hex, tag, sizeof(tag));
@@ -168,8 +173,11 @@ static json_t *local_record(const json_t *machine, const sv_credentials *c,
 	sv_time_format_utc(expires, sizeof(expires), c->expires);
 	rc = sv_json_set(r, "vault_name", json_string(c->vault_name)) |
 	     sv_json_set(r, "url", json_string(c->url)) |
-	     sv_json_set(r, "endpoint", c->endpoint ? json_string(c->endpoint) : json_null()) |
-	     sv_json_set(r, "s3_region", c->s3_region ? json_string(c->s3_region) : json_null()) |
+	     sv_json_set(r, "endpoint",
+			 c->endpoint ? json_string(c->endpoint) : json_null()) |
+	     sv_json_set(r, "s3_region",
+			 c->s3_region ? json_string(c->s3_region)
+				      : json_null()) |
 	     sv_json_set(r, "tenant", json_string(c->tenant)) |
 	     sv_json_set(r, "machine_object", json_string(object_id)) |
 	     sv_json_set(r, "key_check", json_string(check)) |
@@ -192,7 +200,8 @@ static int write_secrets(const vault *v, const sv_credentials *c)
 
 	vault_key_export(v, key);
 	sv_hex_encode(hex, key, sizeof(key));
-	s = json_pack("{s:i,s:s,s:o}", "version", 1, "master_key", hex, "secret",
+	s = json_pack("{s:i,s:s,s:o}", "version", 1, "master_key", hex,
+		      "secret",
 		      c->secret ? json_string(c->secret) : json_null());
 	if (path && s && (text = sv_json_dump(s, 0)) != NULL)
 		rc = sv_secret_file_write(path, text, strlen(text));
@@ -216,15 +225,21 @@ static int already_registered(const char *name, int force)
 
 	if (force || !sv_agent_registered())
 		return 0;
-	if (sv_agent_registration_load(&r) < 0 || sv_json_str(r, "machine", &old) < 0)
-		rc = sv_error_set(SV_EEXISTS, "this machine is already registered (its "
-				  "registration in '%s' does not read): pass --force to "
-				  "replace it", sv_agent_state_dir());
-	else if (sv_ascii_caseeq(old, name) &&
-		 sv_json_str(r, "url", &url) == 0)
-		rc = sv_error_set(SV_EEXISTS, "this machine is already registered as '%s' "
-				  "with the vault at '%s': nothing was changed; pass --force "
-				  "to register it again", old, url);
+	if (sv_agent_registration_load(&r) < 0 ||
+	    sv_json_str(r, "machine", &old) < 0)
+		rc = sv_error_set(
+			SV_EEXISTS,
+			"this machine is already registered (its "
+			"registration in '%s' does not read): pass --force to "
+			"replace it",
+			sv_agent_state_dir());
+	else if (sv_ascii_caseeq(old, name) && sv_json_str(r, "url", &url) == 0)
+		rc = sv_error_set(SV_EEXISTS,
+				  "this machine is already registered as '%s' "
+				  "with the vault at '%s': nothing was "
+				  "changed; pass --force "
+				  "to register it again",
+				  old, url);
 	json_decref(r);
 	return rc;
 }
@@ -234,9 +249,11 @@ int sv_agent_register_check(const sv_credentials *c, int force)
 	char name[256], fqdn[256];
 
 	if (c->secondary)
-		return sv_error_set(SV_EAUTH, "a secondary-region credentials file can "
-				    "restore but never register: issue a primary one with "
-				    "'sysvault vault credentials --vault <url>'");
+		return sv_error_set(
+			SV_EAUTH,
+			"a secondary-region credentials file can "
+			"restore but never register: issue a primary one with "
+			"'sysvault vault credentials --vault <url>'");
 	sv_agent_machine_names(name, fqdn);
 	return already_registered(name, force);
 }
@@ -244,7 +261,8 @@ int sv_agent_register_check(const sv_credentials *c, int force)
 int sv_agent_register(const sv_credentials *c, vault *v, int force,
 		      json_t **record_out)
 {
-	char name[256], fqdn[256], oid[65], *dir = reg_path(NULL), *file = reg_path(REG_FILE);
+	char name[256], fqdn[256], oid[65], *dir = reg_path(NULL),
+					    *file = reg_path(REG_FILE);
 	json_t *m = NULL, *local = NULL;
 	char *text = NULL;
 	int rc;
@@ -266,7 +284,8 @@ int sv_agent_register(const sv_credentials *c, vault *v, int force,
 	if ((rc = vault_machine_store(v, m, oid)) < 0 ||
 	    (rc = sv_fs_mkdir_p(dir, 1)) < 0 || (rc = write_secrets(v, c)) < 0)
 		goto done;
-	if (!(local = local_record(m, c, oid, v)) || !(text = sv_json_dump(local, 1))) {
+	if (!(local = local_record(m, c, oid, v)) ||
+	    !(text = sv_json_dump(local, 1))) {
 		rc = SV_ENOMEM;
 		goto done;
 	}
@@ -298,11 +317,13 @@ static int read_secrets(uint8_t key[VAULT_MASTER_KEY_LEN], char **secret)
 	sv_buf_init(&b, REG_MAX);
 	rc = path ? sv_secret_file_read(&b, path, REG_MAX) : SV_ENOMEM;
 	if (rc == 0)
-		rc = sv_json_parse(&s, b.ptr, b.len, "the registration's secrets");
+		rc = sv_json_parse(&s, b.ptr, b.len,
+				   "the registration's secrets");
 	if (rc == 0 && (sv_json_str(s, "master_key", &hex) < 0 ||
 			strlen(hex) != 2 * VAULT_MASTER_KEY_LEN ||
 			sv_hex_decode(key, VAULT_MASTER_KEY_LEN, hex) < 0))
-		rc = sv_error_set(SV_ECORRUPT, "'%s' holds no master key", path);
+		rc = sv_error_set(SV_ECORRUPT, "'%s' holds no master key",
+				  path);
 	if (rc == 0 && sv_json_str_opt(s, "secret", NULL, &sec) == 0 && sec) {
 		if (!(*secret = sv_strdup(sec)))
 			rc = SV_ENOMEM;
@@ -310,8 +331,10 @@ static int read_secrets(uint8_t key[VAULT_MASTER_KEY_LEN], char **secret)
 			sv_log_add_secret(*secret);
 	}
 	if (rc < 0 && rc != SV_ENOMEM)
-		sv_error_prefix("cannot use this machine's registration (register it "
-				"again with 'sysvault register --credentials <file> --force')");
+		sv_error_prefix(
+			"cannot use this machine's registration (register it "
+			"again with 'sysvault register --credentials <file> "
+			"--force')");
 	if (b.ptr)
 		memset(b.ptr, 0, b.len);
 	sv_buf_release(&b);
@@ -330,16 +353,22 @@ static int same_vault(const vault *v, const json_t *r)
 	int rc;
 
 	if (!id || strcmp(id, vault_id(v)) != 0)
-		return sv_error_set(SV_EAUTH, "the vault at '%s' is not the one registered "
-				    "(id %.16s..., registered %.16s...): register again with "
-				    "'sysvault register --credentials <file> --force'",
-				    vault_url(v), vault_id(v), id ? id : "?");
+		return sv_error_set(
+			SV_EAUTH,
+			"the vault at '%s' is not the one registered "
+			"(id %.16s..., registered %.16s...): register again "
+			"with "
+			"'sysvault register --credentials <file> --force'",
+			vault_url(v), vault_id(v), id ? id : "?");
 	if ((rc = key_check(v, check)) < 0)
 		return rc;
 	if (!want || strcmp(want, check) != 0)
-		return sv_error_set(SV_EAUTH, "the key kept in '%s' is not the key "
-				    "registered: register again with 'sysvault register "
-				    "--credentials <file> --force'", sv_agent_state_dir());
+		return sv_error_set(
+			SV_EAUTH,
+			"the key kept in '%s' is not the key "
+			"registered: register again with 'sysvault register "
+			"--credentials <file> --force'",
+			sv_agent_state_dir());
 	return 0;
 }
 
@@ -355,7 +384,8 @@ int sv_agent_open_registered(vault **out)
 	*out = NULL;
 	memset(&acc, 0, sizeof(acc));
 	if ((rc = sv_agent_registration_load(&r)) < 0 ||
-	    (rc = sv_json_str(r, "url", &url)) < 0 || (rc = read_secrets(key, &secret)) < 0)
+	    (rc = sv_json_str(r, "url", &url)) < 0 ||
+	    (rc = read_secrets(key, &secret)) < 0)
 		goto done;
 	sv_json_str_opt(r, "endpoint", NULL, &acc.endpoint);
 	sv_json_str_opt(r, "s3_region", NULL, &acc.region);
@@ -367,7 +397,8 @@ int sv_agent_open_registered(vault **out)
 	if (rc == 0)
 		rc = same_vault(*out, r);
 	if (rc < 0 && rc != SV_ENOMEM)
-		sv_error_prefix("cannot open the vault this machine is registered with");
+		sv_error_prefix("cannot open the vault this machine is "
+				"registered with");
 	if (rc < 0) {
 		vault_close(*out);
 		*out = NULL;
@@ -397,13 +428,19 @@ int sv_agent_identity_check(void)
 			(rc = sv_json_str(r, "fqdn", &old_fqdn)) < 0))
 		sv_error_prefix("the registration in '%s' does not read",
 				sv_agent_state_dir());
-	if (rc == 0 && (!sv_ascii_caseeq(name, old_name) || !sv_ascii_caseeq(fqdn, old_fqdn)))
-		rc = sv_error_set(SV_ERROR, "MACHINE_RENAMED: this machine was registered "
-				  "as '%s' (%s) and is now '%s' (%s): backups stop so that "
-				  "the new name does not continue the old name's points. Fix: "
-				  "run 'sysvault register --credentials <file>' again; the "
-				  "old points stay reachable with --machine %s",
-				  old_name, old_fqdn, name, fqdn, old_name);
+	if (rc == 0 && (!sv_ascii_caseeq(name, old_name) ||
+			!sv_ascii_caseeq(fqdn, old_fqdn)))
+		rc = sv_error_set(
+			SV_ERROR,
+			"MACHINE_RENAMED: this machine was registered "
+			"as '%s' (%s) and is now '%s' (%s): backups stop so "
+			"that "
+			"the new name does not continue the old name's points. "
+			"Fix: "
+			"run 'sysvault register --credentials <file>' again; "
+			"the "
+			"old points stay reachable with --machine %s",
+			old_name, old_fqdn, name, fqdn, old_name);
 	json_decref(r);
 	return rc;
 }
@@ -422,8 +459,10 @@ static int new_temp_state(char **out)
 
 	free(leaf);
 	if (rc == 0)
-		rc = sv_error_set(SV_EEXISTS, "'%s' already exists: another restore is "
-				  "running; try again", dir);
+		rc = sv_error_set(SV_EEXISTS,
+				  "'%s' already exists: another restore is "
+				  "running; try again",
+				  dir);
 	else if (rc == SV_ENOTFOUND)
 		rc = sv_fs_mkdir_p(dir, 1);
 	if (rc < 0) {
@@ -455,8 +494,10 @@ int sv_agent_open_credentials(vault **out, char **tmp_dir, const char *file,
 	if (rc == 0)
 		rc = vault_open(out, c.url, &acc, pass, *tmp_dir);
 	if (rc == SV_EAUTH)
-		sv_error_prefix("the passphrase does not open this vault: nothing can be "
-				"restored without the vault's current passphrase");
+		sv_error_prefix(
+			"the passphrase does not open this vault: nothing can "
+			"be "
+			"restored without the vault's current passphrase");
 	if (rc == 0 && (rc = sv_credentials_verify(&c, *out)) < 0) {
 		sv_error_prefix("credentials file '%s'", file);
 		vault_close(*out);

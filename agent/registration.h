@@ -22,14 +22,14 @@ typedef struct sv_credentials {
 	char vault_id[65];
 	char *vault_name;
 	char *url;
-	char *endpoint;     /* cloud endpoint override, or NULL */
-	char *secret;       /* the backend secret, or NULL (local vaults) */
-	char *s3_region;    /* S3 signing region, or NULL */
-	char *tenant;       /* "" when none was given */
-	int secondary;      /* region role: 0 primary, 1 secondary */
+	char *endpoint;	 /* cloud endpoint override, or NULL */
+	char *secret;	 /* the backend secret, or NULL (local vaults) */
+	char *s3_region; /* S3 signing region, or NULL */
+	char *tenant;	 /* "" when none was given */
+	int secondary;	 /* region role: 0 primary, 1 secondary */
 	int64_t issued;
 	int64_t expires;
-	uint8_t tag[32];    /* vault_auth_tag("credentials", canonical) */
+	uint8_t tag[32]; /* vault_auth_tag("credentials", canonical) */
 } sv_credentials;
 
 void sv_credentials_release(sv_credentials *c);
@@ -100,8 +100,8 @@ int sv_agent_identity_check(void);
  * Opens the vault of a credentials file with the passphrase, without any
  * registration: the cache goes into a new temporary directory under the
  * state directory (*tmp_dir, which the caller removes with
- * sv_fs_remove_tree and frees, even on failure). The file's tag is verified once the passphrase
- * has opened the key.
+ * sv_fs_remove_tree and frees, even on failure). The file's tag is verified
+ * once the passphrase has opened the key.
  */
 int sv_agent_open_credentials(vault **out, char **tmp_dir, const char *file,
 			      const char *pass_file);

@@ -12,7 +12,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define NOW 1795000000   /* 2026-11-18 */
+#define NOW 1795000000 /* 2026-11-18 */
 
 static void canonical(sv_buf *b, const sv_credentials *c)
 {

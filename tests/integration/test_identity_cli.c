@@ -19,7 +19,16 @@
 #define PASS "correct horse battery staple"
 #define NEW_PASS "a brand new passphrase for the vault"
 
-enum { ENV_HOME, ENV_SCRYPT, ENV_NAME, ENV_FQDN, ENV_SMBIOS, ENV_ROOT, ENV_NOW, ENV_END };
+enum {
+	ENV_HOME,
+	ENV_SCRYPT,
+	ENV_NAME,
+	ENV_FQDN,
+	ENV_SMBIOS,
+	ENV_ROOT,
+	ENV_NOW,
+	ENV_END
+};
 
 typedef struct env {
 	char *dir, *vault, *home, *creds, *pass, *new_pass, *src;
@@ -141,32 +150,45 @@ static json_t *run_json(const char *const *args)
 	cli_run r;
 
 	cli_expect(&r, args, 0, NULL);
-	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output"));
+	sv_assert_ok(
+		sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output"));
 	cli_done(&r);
 	return j;
 }
 
 static void init_vault(env *e)
 {
-	const char *a[] = { "vault", "init", "--vault", e->vault, "--passphrase-file",
-			    e->pass, NULL };
+	const char *a[] = {
+		"vault", "init", "--vault", e->vault, "--passphrase-file",
+		e->pass, NULL};
 
 	run(a, 0, NULL);
 }
 
 static void issue(env *e, const char *out, const char *days, int secondary)
 {
-	const char *a[] = { "vault", "credentials", "--vault", e->vault, "--passphrase-file",
-			    e->pass, "-o", out, "--days", days, "--name", "fleet",
-			    secondary ? "--secondary" : NULL, NULL };
+	const char *a[] = {"vault",
+			   "credentials",
+			   "--vault",
+			   e->vault,
+			   "--passphrase-file",
+			   e->pass,
+			   "-o",
+			   out,
+			   "--days",
+			   days,
+			   "--name",
+			   "fleet",
+			   secondary ? "--secondary" : NULL,
+			   NULL};
 
 	run(a, 0, NULL);
 }
 
 static void do_register(env *e, int code, const char *in_stderr)
 {
-	const char *a[] = { "register", "--credentials", e->creds, "--passphrase-file",
-			    e->pass, NULL };
+	const char *a[] = {"register",		"--credentials", e->creds,
+			   "--passphrase-file", e->pass,	 NULL};
 
 	run(a, code, in_stderr);
 }
@@ -174,15 +196,15 @@ static void do_register(env *e, int code, const char *in_stderr)
 /* A backup with neither --vault nor a passphrase: the registration's. */
 static json_t *backup_registered(env *e)
 {
-	const char *a[] = { "--json", "backup", "--source-dir", e->src, NULL };
+	const char *a[] = {"--json", "backup", "--source-dir", e->src, NULL};
 
 	return run_json(a);
 }
 
 static int registered(env *e)
 {
-	char *p = sv_aprintf("%s%cregistration%cregistration.json", e->home, SV_PATH_SEP,
-			     SV_PATH_SEP);
+	char *p = sv_aprintf("%s%cregistration%cregistration.json", e->home,
+			     SV_PATH_SEP, SV_PATH_SEP);
 	int rc = sv_fs_stat(p, NULL, NULL);
 
 	free(p);
@@ -207,13 +229,16 @@ static void edit_field(const char *from, const char *to, const char *key,
 static void test_identity_cli__credentials_refused(void **state)
 {
 	env *e = *state;
-	char *tampered = in_dir(e, "tampered.json"), *bad = in_dir(e, "bad.json");
+	char *tampered = in_dir(e, "tampered.json"),
+	     *bad = in_dir(e, "bad.json");
 	char *secondary = in_dir(e, "secondary.json"), *now = NULL;
-	const char *reg_tampered[] = { "register", "--credentials", tampered,
-				       "--passphrase-file", e->pass, NULL };
-	const char *reg_bad[] = { "register", "--credentials", bad, NULL };
-	const char *reg_secondary[] = { "register", "--credentials", secondary,
-					"--passphrase-file", e->pass, NULL };
+	const char *reg_tampered[] = {"register", "--credentials",
+				      tampered,	  "--passphrase-file",
+				      e->pass,	  NULL};
+	const char *reg_bad[] = {"register", "--credentials", bad, NULL};
+	const char *reg_secondary[] = {"register", "--credentials",
+				       secondary,  "--passphrase-file",
+				       e->pass,	   NULL};
 
 	init_vault(e);
 	issue(e, e->creds, "1", 0);
@@ -229,7 +254,8 @@ static void test_identity_cli__credentials_refused(void **state)
 	/* Pushing the expiry out breaks the tag. */
 	edit_field(e->creds, tampered, "expires", "2099-01-01T00:00:00Z");
 	run(reg_tampered, 2, "was altered after it was issued");
-	write_file(bad, "{\"format\": \"sysvault-credentials\", \"version\": 1}");
+	write_file(bad,
+		   "{\"format\": \"sysvault-credentials\", \"version\": 1}");
 	run(reg_bad, 2, "malformed (field 'vault_id' is not 64 hex digits)");
 	run(reg_secondary, 2, "can restore but never register");
 	/* Two days on, the one-day file has expired. */
@@ -248,7 +274,7 @@ static void test_identity_cli__credentials_refused(void **state)
 
 static int64_t count_points(const char *machine)
 {
-	const char *a[] = { "--json", "points", "--machine", machine, NULL };
+	const char *a[] = {"--json", "points", "--machine", machine, NULL};
 	json_t *p = run_json(a);
 	int64_t n = (int64_t)json_array_size(p);
 
@@ -276,13 +302,15 @@ static void flip_key(const char *secrets)
 }
 #endif
 
-static void test_identity_cli__register_once_then_no_vault_no_passphrase(void **state)
+static void
+test_identity_cli__register_once_then_no_vault_no_passphrase(void **state)
 {
 	env *e = *state;
-	const char *force[] = { "register", "--credentials", e->creds, "--passphrase-file",
-				e->pass, "--force", NULL };
-	const char *points[] = { "--json", "points", NULL };
-	const char *check[] = { "vault", "check", NULL };
+	const char *force[] = {
+		"register", "--credentials", e->creds, "--passphrase-file",
+		e->pass,    "--force",	     NULL};
+	const char *points[] = {"--json", "points", NULL};
+	const char *check[] = {"vault", "check", NULL};
 	json_t *b, *p;
 
 	init_vault(e);
@@ -294,21 +322,28 @@ static void test_identity_cli__register_once_then_no_vault_no_passphrase(void **
 	assert_int_equal(json_integer_value(json_object_get(b, "files")), 1);
 	p = run_json(points);
 	assert_int_equal(json_array_size(p), 1);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "machine")),
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(p, 0), "machine")),
 			    "SRV01");
 	run(check, 0, NULL);
 #ifndef _WIN32
 	{
 		/* A key file others can read is refused, not used. */
 		char *secrets = sv_aprintf("%s/registration/secrets", e->home);
-		const char *a[] = { "backup", "--source-dir", e->src, NULL };
-		const char *with_pass[] = { "--json", "points", "--vault", e->vault,
-					    "--passphrase-file", e->pass, NULL };
+		const char *a[] = {"backup", "--source-dir", e->src, NULL};
+		const char *with_pass[] = {"--json",
+					   "points",
+					   "--vault",
+					   e->vault,
+					   "--passphrase-file",
+					   e->pass,
+					   NULL};
 
 		assert_int_equal(chmod(secrets, 0644), 0);
 		run(a, 2, "is open to other users");
 		assert_int_equal(chmod(secrets, 0600), 0);
-		/* A kept key that changed is refused before anything is written. */
+		/* A kept key that changed is refused before anything is
+		 * written. */
 		flip_key(secrets);
 		run(a, 2, "is not the key registered");
 		json_decref(p);
@@ -321,15 +356,15 @@ static void test_identity_cli__register_once_then_no_vault_no_passphrase(void **
 	json_decref(p);
 }
 
-
-static void test_identity_cli__renamed_machine_stops_then_new_chain(void **state)
+static void
+test_identity_cli__renamed_machine_stops_then_new_chain(void **state)
 {
 	env *e = *state;
-	const char *backup[] = { "backup", "--source-dir", e->src, NULL };
-	const char *jobs[] = { "--json", "jobs", "--limit", "1", NULL };
+	const char *backup[] = {"backup", "--source-dir", e->src, NULL};
+	const char *jobs[] = {"--json", "jobs", "--limit", "1", NULL};
 	char *alt = in_dir(e, "alt");
-	const char *restore_old[] = { "restore", "--machine", "SRV01", "--point", "latest",
-				      "--to", alt, NULL };
+	const char *restore_old[] = {"restore", "--machine", "SRV01", "--point",
+				     "latest",	"--to",	     alt,     NULL};
 	json_t *b, *j;
 
 	init_vault(e);
@@ -337,11 +372,13 @@ static void test_identity_cli__renamed_machine_stops_then_new_chain(void **state
 	do_register(e, 0, NULL);
 	json_decref(backup_registered(e));
 	set_machine(e, "SRV02", "srv02.corp.example");
-	run(backup, 2, "MACHINE_RENAMED: this machine was registered as 'SRV01' "
+	run(backup, 2,
+	    "MACHINE_RENAMED: this machine was registered as 'SRV01' "
 	    "(srv01.corp.example) and is now 'SRV02' (srv02.corp.example)");
 	j = run_json(jobs);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0),
-							      "error_code")), "MACHINE_RENAMED");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(j, 0), "error_code")),
+			    "MACHINE_RENAMED");
 	json_decref(j);
 	/* A changed FQDN alone counts too. */
 	set_machine(e, "SRV01", "srv01.other.example");
@@ -350,7 +387,8 @@ static void test_identity_cli__renamed_machine_stops_then_new_chain(void **state
 	do_register(e, 0, NULL);
 	b = backup_registered(e);
 	/* The new name's first point: a new chain, but no new data. */
-	assert_int_equal(json_integer_value(json_object_get(b, "bytes_new")), 0);
+	assert_int_equal(json_integer_value(json_object_get(b, "bytes_new")),
+			 0);
 	assert_int_equal(count_points("SRV01"), 1);
 	assert_int_equal(count_points("SRV02"), 1);
 	run(restore_old, 0, NULL);
@@ -359,7 +397,8 @@ static void test_identity_cli__renamed_machine_stops_then_new_chain(void **state
 		size_t len = 0;
 
 		sv_assert_ok(sv_fs_read_all(&text, &len, f, 1024));
-		assert_string_equal(text, "the system state of SRV01, as a file\n");
+		assert_string_equal(text,
+				    "the system state of SRV01, as a file\n");
 		free(text);
 		free(f);
 	}
@@ -367,20 +406,26 @@ static void test_identity_cli__renamed_machine_stops_then_new_chain(void **state
 	free(alt);
 }
 
-static void test_identity_cli__passphrase_reset_on_registered_machine_only(void **state)
+static void
+test_identity_cli__passphrase_reset_on_registered_machine_only(void **state)
 {
 	env *e = *state;
 	char *other = in_dir(e, "other-home");
-	const char *reset[] = { "passphrase", "reset", "--passphrase-file", e->new_pass, NULL };
-	const char *old_pass[] = { "points", "--vault", e->vault, "--passphrase-file",
-				   e->pass, NULL };
-	const char *new_pass[] = { "points", "--vault", e->vault, "--passphrase-file",
-				   e->new_pass, NULL };
+	const char *reset[] = {"passphrase", "reset", "--passphrase-file",
+			       e->new_pass, NULL};
+	const char *old_pass[] = {"points", "--vault",
+				  e->vault, "--passphrase-file",
+				  e->pass,  NULL};
+	const char *new_pass[] = {"points",    "--vault",
+				  e->vault,    "--passphrase-file",
+				  e->new_pass, NULL};
 
 	init_vault(e);
 	issue(e, e->creds, "10", 0);
 	set_home(e, other);
-	run(reset, 2, "only the machine registered with the vault can reset its passphrase");
+	run(reset, 2,
+	    "only the machine registered with the vault can reset its "
+	    "passphrase");
 	set_home(e, e->home);
 	do_register(e, 0, NULL);
 	json_decref(backup_registered(e));
@@ -394,11 +439,13 @@ static void test_identity_cli__passphrase_reset_on_registered_machine_only(void 
 	free(other);
 }
 
-static void restore_args(const char **a, env *e, const char *to, const char *pass,
-			 const char *extra)
+static void restore_args(const char **a, env *e, const char *to,
+			 const char *pass, const char *extra)
 {
-	const char *args[] = { "restore", "--credentials", e->creds, "--passphrase-file",
-			       pass, "--point", "latest", "--to", to, extra, NULL };
+	const char *args[] = {
+		"restore", "--credentials", e->creds, "--passphrase-file",
+		pass,	   "--point",	    "latest", "--to",
+		to,	   extra,	    NULL};
 
 	memcpy(a, args, sizeof(args));
 }
@@ -426,10 +473,13 @@ static void test_identity_cli__bare_machine_restore(void **state)
 	set_home(e, bare);
 	set_machine(e, "MINWINPC", "minwinpc");
 	restore_args(a, e, to, e->new_pass, NULL);
-	run(a, 2, "nothing can be restored without the vault's current passphrase");
+	run(a, 2,
+	    "nothing can be restored without the vault's current passphrase");
 	set_smbios(e, "poweredge.bin");
 	restore_args(a, e, to, e->pass, NULL);
-	run(a, 2, "Microsoft does not recommend restoring system state to other hardware");
+	run(a, 2,
+	    "Microsoft does not recommend restoring system state to other "
+	    "hardware");
 	restore_args(a, e, to2, e->pass, "--allow-other-hardware");
 	run(a, 0, NULL);
 	set_smbios(e, "hyperv.bin");
@@ -440,7 +490,8 @@ static void test_identity_cli__bare_machine_restore(void **state)
 		size_t len = 0;
 
 		sv_assert_ok(sv_fs_read_all(&text, &len, f, 1024));
-		assert_string_equal(text, "the system state of SRV01, as a file\n");
+		assert_string_equal(text,
+				    "the system state of SRV01, as a file\n");
 		free(text);
 		free(f);
 	}
@@ -463,11 +514,21 @@ static void test_identity_cli__bare_machine_restore(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_identity_cli__credentials_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_identity_cli__register_once_then_no_vault_no_passphrase, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_identity_cli__renamed_machine_stops_then_new_chain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_identity_cli__passphrase_reset_on_registered_machine_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_identity_cli__bare_machine_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_identity_cli__credentials_refused, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_identity_cli__register_once_then_no_vault_no_passphrase,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_identity_cli__renamed_machine_stops_then_new_chain,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_identity_cli__passphrase_reset_on_registered_machine_only,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_identity_cli__bare_machine_restore, setup,
+			teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,16 +11,19 @@
 #include "sv_path.h"
 
 #define PASS "correct horse battery staple"
-#define NOW 1795000000   /* 2026-11-18 */
+#define NOW 1795000000 /* 2026-11-18 */
 #define ID "34e4953ab9f6972c28d137a6c61618c3e5d2a9a0ad78ab65aa074c0b3953c7bd"
 #define TAG "cbaaa9c993b8d679f611e4d0e7cd4b5433d09f7d05f1a241b7c675c00ee5d8ed"
 
 static const char good[] =
-	"{\"format\":\"sysvault-credentials\",\"version\":1,\"vault_id\":\"" ID "\","
+	"{\"format\":\"sysvault-credentials\",\"version\":1,\"vault_id\":\"" ID
+	"\","
 	"\"vault_name\":\"fleet\",\"url\":\"azure://acct/vault\","
-	"\"endpoint\":\"http://127.0.0.1:10000/acct\",\"secret\":\"c2VjcmV0IGtleQ==\","
+	"\"endpoint\":\"http://127.0.0.1:10000/"
+	"acct\",\"secret\":\"c2VjcmV0IGtleQ==\","
 	"\"s3_region\":null,\"tenant\":\"contoso\",\"region\":\"secondary\","
-	"\"issued\":\"2026-11-17T00:00:00Z\",\"expires\":\"2026-11-27T00:00:00Z\","
+	"\"issued\":\"2026-11-17T00:00:00Z\",\"expires\":\"2026-11-27T00:00:"
+	"00Z\","
 	"\"tag\":\"" TAG "\"}";
 
 /* A JSON value of any type (the parser's own entry wants a document). */
@@ -43,8 +46,7 @@ static char *with_field(const char *key, const char *value)
 	if (value) {
 		v = any_json(value);
 		json_object_set_new(j, key, v);
-	}
-	else
+	} else
 		json_object_del(j, key);
 	out = sv_json_dump(j, 0);
 	json_decref(j);
@@ -58,8 +60,8 @@ static void expect_refused_at(const char *text, int64_t now, int code,
 	int rc = sv_credentials_parse(&c, text, strlen(text), now);
 
 	if (rc != code || !strstr(sv_error_msg(), reason))
-		fail_msg("expected %d '%s', got %d '%s' for %s", code, reason, rc,
-			 sv_error_msg(), text);
+		fail_msg("expected %d '%s', got %d '%s' for %s", code, reason,
+			 rc, sv_error_msg(), text);
 }
 
 static void expect_refused(const char *text, int code, const char *reason)
@@ -104,16 +106,20 @@ static void test_credentials__refuses_malformed_with_the_reason(void **s)
 	expect_refused("", SV_EINVAL, "malformed");
 	refuse_field("format", "\"restic\"", "not a sysvault credentials file");
 	refuse_field("version", NULL, "field 'version' is missing");
-	refuse_field("vault_id", "\"34e4\"", "field 'vault_id' is not 64 hex digits");
+	refuse_field("vault_id", "\"34e4\"",
+		     "field 'vault_id' is not 64 hex digits");
 	refuse_field("vault_id", "\"zz" ID "\"", "not 64 hex digits");
 	refuse_field("url", NULL, "field 'url' is missing");
 	refuse_field("url", "\"\"", "field 'url' is empty");
 	refuse_field("url", "42", "field 'url' is not a string");
 	refuse_field("vault_name", NULL, "field 'vault_name' is missing");
 	refuse_field("secret", "[]", "field 'secret' is not a string");
-	refuse_field("region", "\"tertiary\"", "not \"primary\" or \"secondary\"");
-	refuse_field("issued", "\"yesterday\"", "field 'issued' is not a UTC time");
-	refuse_field("expires", "\"2026-11-16T00:00:00Z\"", "expires before it was issued");
+	refuse_field("region", "\"tertiary\"",
+		     "not \"primary\" or \"secondary\"");
+	refuse_field("issued", "\"yesterday\"",
+		     "field 'issued' is not a UTC time");
+	refuse_field("expires", "\"2026-11-16T00:00:00Z\"",
+		     "expires before it was issued");
 	refuse_field("tag", "\"00\"", "field 'tag' is not 64 hex digits");
 }
 
@@ -131,15 +137,20 @@ static void test_credentials__refuses_expired(void **s)
 	sv_credentials c;
 
 	(void)s;
-	expect_refused_at(good, 1796000000, SV_EAUTH, "expired on 2026-11-27T00:00:00Z");
-	assert_int_equal(sv_credentials_parse(&c, good, strlen(good), 1795737600), SV_EAUTH);
+	expect_refused_at(good, 1796000000, SV_EAUTH,
+			  "expired on 2026-11-27T00:00:00Z");
+	assert_int_equal(
+		sv_credentials_parse(&c, good, strlen(good), 1795737600),
+		SV_EAUTH);
 	sv_assert_ok(sv_credentials_parse(&c, good, strlen(good), 1795737599));
 	sv_credentials_release(&c);
 }
 
-static void test_credentials__optional_fields_may_be_missing_null_or_empty(void **s)
+static void
+test_credentials__optional_fields_may_be_missing_null_or_empty(void **s)
 {
-	char *a = with_field("endpoint", NULL), *b = with_field("endpoint", "\"\"");
+	char *a = with_field("endpoint", NULL),
+	     *b = with_field("endpoint", "\"\"");
 	sv_credentials ca, cb;
 	sv_buf ba, bb;
 
@@ -166,7 +177,8 @@ static void test_credentials__optional_fields_may_be_missing_null_or_empty(void 
  * the next changes them. */
 static void test_credentials__canonical_bytes_separate_fields(void **s)
 {
-	char *a = with_field("vault_name", "\"fleetX\""), *b = with_field("tenant", "\"Xcontoso\"");
+	char *a = with_field("vault_name", "\"fleetX\""),
+	     *b = with_field("tenant", "\"Xcontoso\"");
 	sv_credentials ca, cb;
 	sv_buf ba, bb;
 
@@ -191,13 +203,16 @@ static void test_credentials__canonical_bytes_separate_fields(void **s)
 static void test_credentials__tag_catches_every_edit(void **s)
 {
 	static const char *const edits[][2] = {
-		{ "expires", "\"2099-01-01T00:00:00Z\"" }, { "region", "\"primary\"" },
-		{ "url", "\"/elsewhere\"" }, { "secret", "\"other\"" },
-		{ "tenant", "\"fabrikam\"" }, { "endpoint", "null" },
+		{"expires", "\"2099-01-01T00:00:00Z\""},
+		{"region", "\"primary\""},
+		{"url", "\"/elsewhere\""},
+		{"secret", "\"other\""},
+		{"tenant", "\"fabrikam\""},
+		{"endpoint", "null"},
 	};
 	char *dir = sv_test_tmpdir("cred"), *url = sv_path_join(dir, "vault");
 	char *cache = sv_path_join(dir, "cache"), *text = NULL, *edited;
-	vault_init_opts o = { 0, 0, 0, 0, 1024 };
+	vault_init_opts o = {0, 0, 0, 0, 1024};
 	sv_credentials c, d;
 	vault *v = NULL;
 	json_t *j;
@@ -221,7 +236,8 @@ static void test_credentials__tag_catches_every_edit(void **s)
 
 		json_object_set_new(e, edits[i][0], any_json(edits[i][1]));
 		edited = sv_json_dump(e, 0);
-		sv_assert_ok(sv_credentials_parse(&d, edited, strlen(edited), NOW));
+		sv_assert_ok(
+			sv_credentials_parse(&d, edited, strlen(edited), NOW));
 		assert_int_equal(sv_credentials_verify(&d, v), SV_EAUTH);
 		assert_non_null(strstr(sv_error_msg(), "altered"));
 		sv_credentials_release(&d);
@@ -246,11 +262,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_credentials__parses_every_field),
-		cmocka_unit_test(test_credentials__refuses_malformed_with_the_reason),
+		cmocka_unit_test(
+			test_credentials__refuses_malformed_with_the_reason),
 		cmocka_unit_test(test_credentials__refuses_a_newer_version),
 		cmocka_unit_test(test_credentials__refuses_expired),
-		cmocka_unit_test(test_credentials__optional_fields_may_be_missing_null_or_empty),
-		cmocka_unit_test(test_credentials__canonical_bytes_separate_fields),
+		cmocka_unit_test(
+			test_credentials__optional_fields_may_be_missing_null_or_empty),
+		cmocka_unit_test(
+			test_credentials__canonical_bytes_separate_fields),
 		cmocka_unit_test(test_credentials__tag_catches_every_edit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
