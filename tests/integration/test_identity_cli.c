@@ -406,6 +406,13 @@ test_identity_cli__renamed_machine_stops_then_new_chain(void **state)
 	free(alt);
 }
 
+static int count_files(void *ud, const sv_dirent *d)
+{
+	if (!d->is_dir)
+		++*(int *)ud;
+	return 0;
+}
+
 static void
 test_identity_cli__passphrase_reset_on_registered_machine_only(void **state)
 {
@@ -430,6 +437,15 @@ test_identity_cli__passphrase_reset_on_registered_machine_only(void **state)
 	do_register(e, 0, NULL);
 	json_decref(backup_registered(e));
 	run(reset, 0, NULL);
+	/* The new key file replaced the old one. */
+	{
+		char *keys = sv_path_join(e->vault, "keys");
+		int files = 0;
+
+		sv_assert_ok(sv_fs_list_dir(keys, count_files, &files));
+		assert_int_equal(files, 1);
+		free(keys);
+	}
 	set_home(e, other);
 	run(old_pass, 2, "wrong passphrase");
 	run(new_pass, 0, NULL);
