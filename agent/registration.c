@@ -261,8 +261,8 @@ int sv_agent_register_check(const sv_credentials *c, int force)
 int sv_agent_register(const sv_credentials *c, vault *v, int force,
 		      json_t **record_out)
 {
-	char name[256], fqdn[256], oid[65], *dir = reg_path(NULL),
-					    *file = reg_path(REG_FILE);
+	char name[256], fqdn[256], oid[65];
+	char *dir = reg_path(NULL), *file = reg_path(REG_FILE);
 	json_t *m = NULL, *local = NULL;
 	char *text = NULL;
 	int rc;
