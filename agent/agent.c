@@ -8,6 +8,7 @@
 
 #include "agent.h"
 #include "jobs.h"
+#include "registration.h"
 #include "sv_buf.h"
 #include "sv_env.h"
 #include "sv_fs.h"
@@ -109,7 +110,6 @@ void sv_agent_vault_access(vault_access *acc, const char *url)
 {
 	char host[256];
 
-	memset(acc, 0, sizeof(*acc));
 	acc->insecure = g_agent.insecure;
 	/* Said on every run, so that a lab setting never goes unnoticed. */
 	if (g_agent.insecure &&
@@ -135,7 +135,11 @@ int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file)
 	int rc;
 
 	*out = NULL;
+	/* A registered machine keeps the key: no URL, no passphrase. */
+	if (!url_opt && sv_agent_registered())
+		return sv_agent_open_registered(out);
 	rc = sv_agent_vault_url(&url, url_opt);
+	memset(&acc, 0, sizeof(acc));
 	if (rc == 0)
 		sv_agent_vault_access(&acc, url);
 	if (rc == 0)

@@ -78,5 +78,8 @@ int cmd_preflight(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
 int cmd_jobs_show(int argc, char **argv);
 int cmd_jobs_cancel(int argc, char **argv);
+int cmd_vault_credentials(int argc, char **argv);
+int cmd_register(int argc, char **argv);
+int cmd_passphrase_reset(int argc, char **argv);
 
 #endif

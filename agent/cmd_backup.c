@@ -11,6 +11,7 @@
 #include "sv_buf.h"
 #include "sv_env.h"
 #include "sv_platform.h"
+#include "registration.h"
 
 static int interrupted(void *ud)
 {
@@ -104,6 +105,7 @@ int cmd_backup(int argc, char **argv)
 	char machine[256] = "", fqdn[256] = "";
 	vault_backup_opts o;
 	vault_backup_result r;
+	json_t *tree_meta = NULL;
 	vault *v = NULL;
 	sv_wsb_args wa = { NULL, 0, NULL, NULL, NULL };
 	sv_agent_job job;
@@ -142,10 +144,13 @@ int cmd_backup(int argc, char **argv)
 	}
 	if (optind < argc)
 		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!machine[0] && sv_machine_name(machine, sizeof(machine)) < 0)
-		sv_strlcpy(machine, "unknown", sizeof(machine));
-	if (sv_machine_fqdn(fqdn, sizeof(fqdn)) < 0)
-		sv_strlcpy(fqdn, machine, sizeof(fqdn));
+	{
+		char name[256];
+
+		sv_agent_machine_names(name, fqdn);
+		if (!machine[0])
+			sv_strlcpy(machine, name, sizeof(machine));
+	}
 	skips[nskips] = NULL;
 	wa.skip_checks = skips;
 	o.machine = machine;
@@ -157,7 +162,15 @@ int cmd_backup(int argc, char **argv)
 	if (rc < 0)
 		return sv_cmd_fail();
 	job_id = job.id;
-	rc = sv_agent_open_vault(&v, url, pass_file);
+	/* Every backup, scheduled or not, stops on a renamed machine. */
+	rc = sv_agent_identity_check();
+	if (rc == 0)
+		rc = sv_agent_open_vault(&v, url, pass_file);
+	/* A tree of files records the hardware it came from, as a system-state
+	 * point does. */
+	if (rc == 0 && o.source_dir && !(o.meta = tree_meta = json_pack("{s:o}", "hardware",
+									sv_agent_hardware_json())))
+		rc = SV_ENOMEM;
 	if (rc == 0 && o.source_dir)
 		rc = vault_backup(v, &o, &r);
 	else if (rc == 0) {
@@ -172,6 +185,7 @@ int cmd_backup(int argc, char **argv)
 	retries = v ? vault_retries(v) : 0;
 	warned = job.warning != NULL;
 	rc = sv_agent_job_end(&job, rc);
+	json_decref(tree_meta);
 	vault_close(v);
 	if (rc < 0)
 		return sv_cmd_fail();

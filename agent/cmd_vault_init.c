@@ -66,6 +66,7 @@ int cmd_vault_init(int argc, char **argv)
 	o.scrypt_n = scrypt_n_override();
 	if ((rc = sv_agent_vault_url(&url, url_opt)) < 0)
 		return sv_cmd_fail();
+	memset(&acc, 0, sizeof(acc));
 	sv_agent_vault_access(&acc, url);
 	if ((rc = sv_agent_passphrase(&pass, pass_file, 1)) < 0 ||
 	    (rc = vault_init(url, &acc, pass, &o, id)) < 0) {
