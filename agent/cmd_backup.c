@@ -7,6 +7,7 @@
 #include "agent.h"
 #include "job.h"
 #include "jobs.h"
+#include "retention.h"
 #include "diag.h"
 #include "sv_buf.h"
 #include "sv_env.h"
@@ -30,6 +31,7 @@ static json_t *job_details(const vault_backup_opts *o, const char *const *skips)
 						       "system_state")) ||
 	    (o->source_dir && sv_json_set(d, "source_dir", json_string(o->source_dir))) ||
 	    sv_json_set(d, "machine", json_string(o->machine)) ||
+	    sv_json_set(d, "trigger", json_incref(json_object_get(o->meta, "trigger"))) ||
 	    sv_json_set(d, "skipped_checks", arr)) {
 		json_decref(d);
 		return NULL;
@@ -95,6 +97,7 @@ int cmd_backup(int argc, char **argv)
 		{ "scratch", required_argument, NULL, 'S' },
 		{ "wbadmin-timeout", required_argument, NULL, 'W' },
 		{ "skip-check", required_argument, NULL, 'K' },
+		{ "scheduled", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const sv_cmd_def *cmd = sv_cmd_find("backup");
@@ -111,7 +114,8 @@ int cmd_backup(int argc, char **argv)
 	int nskips = 0;
 	char version[WSB_VERSION_LEN + 1] = "";
 	uint64_t threads = 0;
-	int c, rc;
+	int scheduled = 0, c, rc;
+	char skip[256];
 
 	memset(&o, 0, sizeof(o));
 	while ((c = sv_getopt(argc, argv, lo, cmd)) != -1) {
@@ -125,6 +129,7 @@ int cmd_backup(int argc, char **argv)
 				return sv_cmd_usage_error(cmd, "--threads takes a number from 1 to 64");
 			break;
 		case 'S': wa.scratch = optarg; break;
+		case 'D': scheduled = 1; break;
 		case 'K':
 			if (nskips == 15 || !diag_check_exists(optarg))
 				return sv_cmd_usage_error(cmd, "--skip-check takes a check id from 'sysvault preflight' (PF001..PF015), at most 15 times");
@@ -150,11 +155,24 @@ int cmd_backup(int argc, char **argv)
 	o.threads = (int)threads;
 	o.progress = sv_agent_progress;
 	o.cancel = interrupted;
-	rc = sv_agent_job_start(&job, "backup", job_details(&o, skips));
-	if (rc < 0)
+	o.meta = json_pack("{s:s}", "trigger", scheduled ? "scheduled" : "adhoc");
+	/* A skipped scheduled run leaves no job: nothing was attempted. */
+	rc = scheduled ? sv_agent_open_vault(&v, url, pass_file) : 0;
+	if (rc == 0 && scheduled &&
+	    (rc = sv_agent_scheduled_done(v, machine, skip, sizeof(skip))) > 0) {
+		printf("%s\n", skip);
+		vault_close(v);
+		json_decref(o.meta);
+		return SV_EXIT_OK;
+	}
+	if (sv_agent_job_start(&job, "backup", job_details(&o, skips)) < 0) {
+		vault_close(v);
+		json_decref(o.meta);
 		return sv_cmd_fail();
+	}
 	job_id = job.id;
-	rc = sv_agent_open_vault(&v, url, pass_file);
+	if (rc == 0 && !v)
+		rc = sv_agent_open_vault(&v, url, pass_file);
 	if (rc == 0 && o.source_dir)
 		rc = vault_backup(v, &o, &r);
 	else if (rc == 0) {
@@ -165,9 +183,12 @@ int cmd_backup(int argc, char **argv)
 	sv_agent_progress_done();
 	if (rc == 0)
 		job_result(&job, &r, version);
+	if (rc == 0 && scheduled)
+		sv_agent_prune_after_backup(v, machine, &job);
 	warned = job.warning != NULL;
 	rc = sv_agent_job_end(&job, rc);
 	vault_close(v);
+	json_decref(o.meta);
 	if (rc < 0)
 		return sv_cmd_fail();
 	if (g_agent.json) {

@@ -60,7 +60,17 @@ const sv_cmd_def sv_commands[] = {
 	  "wbadmin. Prints a summary naming the job ('sysvault jobs'); progress\n"
 	  "on a terminal, or JSON lines on stderr with --json. Only one backup\n"
 	  "runs at a time; exit code 1 when it succeeded with a warning (the\n"
-	  "staging volume could not be trimmed).\n" },
+	  "staging volume could not be trimmed).\n"
+	  "\n"
+	  "--scheduled marks the point as made by the schedule (else it is\n"
+	  "ad-hoc; retention keeps ad-hoc points by the daily rule only). A\n"
+	  "scheduled backup is skipped (exit code 0, one line, no job) when a\n"
+	  "scheduled point of this machine already exists in the current window:\n"
+	  "the local day, or from the time of \"schedule\" in config.json to the\n"
+	  "same time the next day. After a scheduled backup the saved retention\n"
+	  "policy (see 'sysvault vault prune') is applied to this machine's\n"
+	  "points as part of the same job; a failed prune makes the job\n"
+	  "completed with warnings (exit code 1), never failed.\n" },
 	{ "points", cmd_points, "List the recovery points in the vault",
 	  "usage: sysvault points [--vault <dir>] [--passphrase-file <file>]\n"
 	  "                       [--machine <name>] [--json]\n" },
@@ -151,6 +161,24 @@ const sv_cmd_def sv_commands[] = {
 	  "one it was writing; 'sysvault jobs show <id>' lists the finished files\n"
 	  "(\"files_restored\" in the details). A vault check runs to its end.\n"
 	  "A job that has already ended is refused: \"job N is not running\".\n" },
+	{ "vault prune", cmd_vault_prune, "Delete the recovery points retention no longer keeps",
+	  "usage: sysvault vault prune [--retain-daily <days>] [--retain-weekly <weeks>]\n"
+	  "                            [--weekly-on <day>] [--retain-monthly <months>]\n"
+	  "                            [--monthly-on <1-28|last>] [--retain-yearly <years>]\n"
+	  "                            [--yearly-in <month>] [--save] [--dry-run]\n"
+	  "                            [--machine <name>] [--vault <dir>]\n"
+	  "                            [--passphrase-file <file>] [--json]\n"
+	  "\n"
+	  "Applies the retention policy (docs/operations.md, \"Retention\") to\n"
+	  "each machine's points (only <name>'s with --machine), deletes the\n"
+	  "points it no longer keeps, then the packs no remaining point needs.\n"
+	  "Ranges: daily 7-9999 days (required), weekly 4-5163 weeks, monthly\n"
+	  "3-1188 months, yearly 1-99 years; defaults Sunday, the 1st, January.\n"
+	  "The options override the policy saved in config.json (\"retention\");\n"
+	  "--save stores the result as that policy. --dry-run lists each point\n"
+	  "that would go with the reason and the bytes that would be freed, and\n"
+	  "changes nothing. Safe while other machines back up: their data stays\n"
+	  "until a prune runs with no backup in progress (exit code 1 then).\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 
