@@ -261,12 +261,56 @@ static void test_schedule_month__yields_exactly_the_expected_points(void **state
 		cli_expect(&r, a, 0, NULL);
 		cli_done(&r);
 	}
+	{
+		/* The last scheduled backup's job records its prune. */
+		const char *a[] = { "--json", "jobs", "--limit", "2", NULL };
+		json_t *list = expect_json(a, 0), *prune;
+
+		prune = json_object_get(json_object_get(json_array_get(list, 1), "details"), "prune");
+		assert_non_null(prune);
+		assert_true(json_integer_value(json_object_get(prune, "kept")) > 0);
+		json_decref(list);
+	}
+}
+
+/* A retention policy that cannot be applied (a hand-edited config.json
+ * out of range) makes the scheduled backup completed with warnings. */
+static void test_schedule_month__prune_failure_is_a_warning(void **state)
+{
+	env *e = *state;
+	const char *a[] = { "vault", "init", "--vault", e->vault, NULL };
+	const char *b[] = { "--json", "backup", WINE_SKIPS "--vault", e->vault, "--scheduled", NULL };
+	char *path = sv_path_join(e->state, "config.json");
+	const char *cfg = "{\"retention\": {\"daily\": 3}}";
+	json_t *sum;
+	cli_run r;
+
+	at(e, 1780000000);
+	cli_expect(&r, a, 0, NULL);
+	cli_done(&r);
+	sv_assert_ok(sv_fs_mkdir_p(e->state, 1));
+	sv_assert_ok(sv_fs_write_atomic(path, cfg, strlen(cfg), 1));
+	sum = expect_json(b, 1);
+	assert_non_null(json_object_get(sum, "point"));
+	json_decref(sum);
+	{
+		const char *c[] = { "--json", "jobs", "--limit", "1", NULL };
+		json_t *list = expect_json(c, 0), *j = json_array_get(list, 0);
+
+		assert_string_equal(json_string_value(json_object_get(j, "state")),
+				    "completed_with_warnings");
+		assert_non_null(strstr(json_string_value(json_object_get(j, "message")),
+				       "retention was not applied"));
+		json_decref(list);
+	}
+	free(path);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_schedule_month__yields_exactly_the_expected_points, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schedule_month__prune_failure_is_a_warning, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
