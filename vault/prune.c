@@ -560,13 +560,21 @@ static int delete_data(pruner *pr)
 
 /* ---- the whole prune ---- */
 
-/* Takes the prune lock; a live backup lock elsewhere defers the data. */
+/* Takes the prune lock; a live backup lock elsewhere defers the data.
+ * Two prunes at once are refused (both may refuse: run it again). */
 static int prune_lock(pruner *pr)
 {
+	char other[320];
 	int found = 0;
 	int rc = vault__lock_take(pr->v, &pr->lock, "prune",
 				  pr->o->machine ? pr->o->machine : "");
 
+	if (rc == 0)
+		rc = vault__lock_find(pr->v, "prune", &pr->lock, 0, &found, other,
+				      sizeof(other));
+	if (rc == 0 && found)
+		return sv_error_set(SV_EBUSY, "another prune is running, on %s: run this one when it has ended",
+				    other);
 	if (rc == 0)
 		rc = vault__lock_find(pr->v, "backup", &pr->lock, 1, &found,
 				      pr->r->deferred_by, sizeof(pr->r->deferred_by));

@@ -312,6 +312,24 @@ static void test_prune__concurrent_backup_loses_nothing(void **state)
 	free(src2);
 }
 
+/* A second prune while one holds its lock is refused, naming it. */
+static void test_prune__two_prunes_at_once_are_refused(void **state)
+{
+	env *e = *state;
+	vault_prune_opts none = { NULL, 0, "A", 0 };
+	vault_prune_result r;
+	vault_lock other;
+	char p[65];
+
+	backup(e->b, e->src, "B", 21, p);
+	sv_assert_ok(vault__lock_take(e->b, &other, "prune", "B"));
+	assert_int_equal(vault_prune(e->a, &none, &r), SV_EBUSY);
+	assert_non_null(strstr(sv_error_msg(), "another prune is running, on B"));
+	vault__lock_release(e->b, &other);
+	assert_int_equal(objects(e->a, "locks/"), 0);
+	sv_assert_ok(vault_prune(e->a, &none, &r));
+}
+
 /* ---- failures at every step ---- */
 
 static vault_backend_ops g_faulty;
@@ -344,6 +362,7 @@ static void test_prune__a_failure_at_any_step_leaves_a_sound_vault(void **state)
 	env *e = *state;
 	char p[3][65];
 	vault_prune_result r;
+	int64_t t0 = sv_time_now();
 	int step, failed = 1;
 
 	for (step = 0; failed; step++) {
@@ -352,6 +371,7 @@ static void test_prune__a_failure_at_any_step_leaves_a_sound_vault(void **state)
 		char gone[65];
 		int i, rc;
 
+		sv_time_set_fake(t0 + step * 7200);
 		for (i = 0; i < 3; i++)
 			backup(e->a, e->src, "A", (uint32_t)(100 * step + i), p[i]);
 		ids[0] = p[1];
@@ -373,10 +393,12 @@ static void test_prune__a_failure_at_any_step_leaves_a_sound_vault(void **state)
 		check_ok(e->a);
 		restores(e, e->a, p[0], (uint32_t)(100 * step));
 		restores(e, e->a, p[2], (uint32_t)(100 * step + 2));
-		/* The next prune finishes the work. */
+		/* The next prune finishes the work, once a lock the failed
+		 * one may have left (as a crash would) has expired. */
 		{
 			vault_prune_opts none = { NULL, 0, "A", 0 };
 
+			sv_time_set_fake(t0 + step * 7200 + VAULT_LOCK_TTL + 60);
 			sv_assert_ok(vault_prune(e->a, &none, &r));
 		}
 		check_ok(e->a);
@@ -384,6 +406,7 @@ static void test_prune__a_failure_at_any_step_leaves_a_sound_vault(void **state)
 			assert_int_equal(vault_point_resolve(e->a, p[1], NULL, gone), SV_ENOTFOUND);
 		assert_true(step < 40);
 	}
+	sv_time_set_fake(0);
 	assert_true(step > 4);   /* the prune did several writes */
 }
 
@@ -485,6 +508,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prune__removes_unneeded_packs_and_keeps_the_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune__another_machine_notices_deleted_packs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune__concurrent_backup_loses_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune__two_prunes_at_once_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune__a_failure_at_any_step_leaves_a_sound_vault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune__cli_dry_run_then_prune, setup, teardown),
 	};
