@@ -11,6 +11,7 @@
 #include "sv_cli.h"
 #include "sv_fs.h"
 #include "sv_json.h"
+#include "sv_log.h"
 #include "sv_path.h"
 #include "sv_time.h"
 #include "vault_int.h"
@@ -330,6 +331,52 @@ static void test_prune__two_prunes_at_once_are_refused(void **state)
 	sv_assert_ok(vault_prune(e->a, &none, &r));
 }
 
+/* A backup that finds a prune's lock waits for it to go. */
+typedef struct waiter {
+	vault *holder;
+	vault_lock *lock;
+	int calls;
+} waiter;
+
+static int end_prune_while_waiting(void *ud)
+{
+	waiter *w = ud;
+
+	if (w->calls++ == 0)
+		vault__lock_release(w->holder, w->lock);
+	return 0;
+}
+
+static void test_prune__backup_waits_for_a_running_prune(void **state)
+{
+	env *e = *state;
+	vault_backup_opts o;
+	vault_backup_result r;
+	vault_lock prune_lock;
+	waiter w = { NULL, NULL, 0 };
+	char *log = sv_path_join(e->dir, "log.txt"), *text = NULL;
+	size_t len = 0;
+
+	sv_assert_ok(sv_log_open_file(log));
+	sv_assert_ok(vault__lock_take(e->a, &prune_lock, "prune", "A"));
+	w.holder = e->a;
+	w.lock = &prune_lock;
+	write_file(e->src, "own.bin", 41, OWN_SIZE);
+	memset(&o, 0, sizeof(o));
+	o.source_dir = e->src;
+	o.machine = "B";
+	o.cancel = end_prune_while_waiting;
+	o.ud = &w;
+	sv_assert_ok(vault_backup(e->b, &o, &r));
+	sv_log_close();
+	sv_assert_ok(sv_fs_read_all(&text, &len, log, 1 << 20));
+	assert_non_null(strstr(text, "waiting for the prune of A"));
+	assert_int_equal(objects(e->b, "locks/"), 0);
+	restores(e, e->b, r.point_id, 41);
+	free(text);
+	free(log);
+}
+
 /* ---- failures at every step ---- */
 
 static vault_backend_ops g_faulty;
@@ -509,6 +556,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prune__another_machine_notices_deleted_packs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune__concurrent_backup_loses_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune__two_prunes_at_once_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune__backup_waits_for_a_running_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune__a_failure_at_any_step_leaves_a_sound_vault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune__cli_dry_run_then_prune, setup, teardown),
 	};
