@@ -160,9 +160,12 @@ int cmd_backup(int argc, char **argv)
 	rc = scheduled ? sv_agent_open_vault(&v, url, pass_file) : 0;
 	if (rc == 0 && scheduled &&
 	    (rc = sv_agent_scheduled_done(v, machine, skip, sizeof(skip))) > 0) {
-		printf("%s\n", skip);
 		vault_close(v);
 		json_decref(o.meta);
+		if (g_agent.json)
+			return sv_agent_print_json(json_pack("{s:b,s:s}", "skipped", 1,
+							     "message", skip));
+		printf("%s\n", skip);
 		return SV_EXIT_OK;
 	}
 	if (sv_agent_job_start(&job, "backup", job_details(&o, skips)) < 0) {

@@ -40,7 +40,7 @@ const sv_cmd_def sv_commands[] = {
 	  "usage: sysvault backup [--vault <dir>] [--passphrase-file <file>]\n"
 	  "                       [--scratch <dir>] [--wbadmin-timeout <duration>]\n"
 	  "                       [--skip-check PF0xx]...\n"
-	  "                       [--machine <name>] [--threads <n>]\n"
+	  "                       [--machine <name>] [--threads <n>] [--scheduled]\n"
 	  "       sysvault backup --source-dir <dir> [...]\n"
 	  "\n"
 	  "Runs the blocking preflight checks (see 'sysvault preflight'; a\n"
@@ -64,10 +64,11 @@ const sv_cmd_def sv_commands[] = {
 	  "\n"
 	  "--scheduled marks the point as made by the schedule (else it is\n"
 	  "ad-hoc; retention keeps ad-hoc points by the daily rule only). A\n"
-	  "scheduled backup is skipped (exit code 0, one line, no job) when a\n"
-	  "scheduled point of this machine already exists in the current window:\n"
-	  "the local day, or from the time of \"schedule\" in config.json to the\n"
-	  "same time the next day. After a scheduled backup the saved retention\n"
+	  "scheduled backup is skipped, with exit code 0, one line (with --json\n"
+	  "{\"skipped\": true}) and no job, when a scheduled point of this\n"
+	  "machine already exists in the current window: the local day, or\n"
+	  "from the time of \"schedule\" in config.json to the same time the\n"
+	  "next day. After a scheduled backup the saved retention\n"
 	  "policy (see 'sysvault vault prune') is applied to this machine's\n"
 	  "points as part of the same job; a failed prune makes the job\n"
 	  "completed with warnings (exit code 1), never failed.\n" },
@@ -178,7 +179,9 @@ const sv_cmd_def sv_commands[] = {
 	  "--save stores the result as that policy. --dry-run lists each point\n"
 	  "that would go with the reason and the bytes that would be freed, and\n"
 	  "changes nothing. Safe while other machines back up: their data stays\n"
-	  "until a prune runs with no backup in progress (exit code 1 then).\n" },
+	  "until a prune runs with no backup in progress (exit code 1 then).\n"
+	  "A prune is a job ('sysvault jobs'); another prune running on any\n"
+	  "machine makes this one stop before it changes anything (exit code 2).\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 
