@@ -24,10 +24,13 @@ static int add_point(void *ud, const vault_point_info *p)
 
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
-		void *q = cap > ((size_t)1 << 24) ? NULL : sv_realloc(l->p, cap * sizeof(*p));
+		void *q = cap > ((size_t)1 << 24)
+				  ? NULL
+				  : sv_realloc(l->p, cap * sizeof(*p));
 
 		if (!q)
-			return sv_error_set(SV_ENOMEM, "too many recovery points to prune");
+			return sv_error_set(
+				SV_ENOMEM, "too many recovery points to prune");
 		l->p = q;
 		l->cap = cap;
 	}
@@ -78,7 +81,8 @@ static int first_of_machine(const point_list *l, size_t i)
 	return 1;
 }
 
-static json_t *point_json(const vault_point_info *p, const sv_retention_point *r)
+static json_t *point_json(const vault_point_info *p,
+			  const sv_retention_point *r)
 {
 	char when[32];
 
@@ -99,7 +103,8 @@ static int decide(sv_prune_report *out, const point_list *l,
 	if (!out->points)
 		return SV_ENOMEM;
 	for (i = 0; i < l->n; i++) {
-		if (json_array_append_new(out->points, point_json(&l->p[i], &r[i])))
+		if (json_array_append_new(out->points,
+					  point_json(&l->p[i], &r[i])))
 			return SV_ENOMEM;
 		if (r[i].keep)
 			out->kept++;
@@ -112,7 +117,7 @@ static int decide(sv_prune_report *out, const point_list *l,
 int sv_agent_prune(vault *v, const sv_retention *pol, const char *machine,
 		   const char *lock_machine, int dry_run, sv_prune_report *out)
 {
-	point_list l = { NULL, 0, 0 };
+	point_list l = {NULL, 0, 0};
 	sv_retention_point *r = NULL;
 	const char **ids = NULL;
 	vault_prune_opts o;
@@ -153,15 +158,15 @@ void sv_prune_report_release(sv_prune_report *r)
 
 json_t *sv_prune_report_json(const sv_prune_report *r, int dry_run)
 {
-	return json_pack("{s:b,s:O,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s}",
-			 "dry_run", dry_run, "points", r->points ? r->points : json_null(),
-			 "kept", (json_int_t)r->kept, "deleted", (json_int_t)r->dropped,
-			 "packs_deleted", (json_int_t)r->r.packs_deleted,
-			 "bytes_freed", (json_int_t)r->r.bytes_freed,
-			 "packs_partial", (json_int_t)r->r.packs_partial,
-			 "bytes_reclaimable", (json_int_t)r->r.bytes_reclaimable,
-			 "data_deferred", r->r.data_deferred,
-			 "deferred_by", r->r.deferred_by);
+	return json_pack("{s:b,s:O,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s}", "dry_run",
+			 dry_run, "points", r->points ? r->points : json_null(),
+			 "kept", (json_int_t)r->kept, "deleted",
+			 (json_int_t)r->dropped, "packs_deleted",
+			 (json_int_t)r->r.packs_deleted, "bytes_freed",
+			 (json_int_t)r->r.bytes_freed, "packs_partial",
+			 (json_int_t)r->r.packs_partial, "bytes_reclaimable",
+			 (json_int_t)r->r.bytes_reclaimable, "data_deferred",
+			 r->r.data_deferred, "deferred_by", r->r.deferred_by);
 }
 
 void sv_prune_report_print(const sv_prune_report *r, int dry_run)
@@ -170,10 +175,12 @@ void sv_prune_report_print(const sv_prune_report *r, int dry_run)
 	json_t *p;
 	size_t i;
 
-	json_array_foreach(r->points, i, p) {
+	json_array_foreach(r->points, i, p)
+	{
 		if (json_is_true(json_object_get(p, "keep")))
 			continue;
-		printf("%s %.16s  %s  %-16s %s\n", dry_run ? "would delete" : "deleted",
+		printf("%s %.16s  %s  %-16s %s\n",
+		       dry_run ? "would delete" : "deleted",
 		       json_string_value(json_object_get(p, "id")),
 		       json_string_value(json_object_get(p, "time")),
 		       json_string_value(json_object_get(p, "machine")),
@@ -181,14 +188,16 @@ void sv_prune_report_print(const sv_prune_report *r, int dry_run)
 	}
 	sv_format_size(freed, sizeof(freed), r->r.bytes_freed);
 	sv_format_size(partial, sizeof(partial), r->r.bytes_reclaimable);
-	printf("%s %zu of %zu recovery points; %s %llu packs (%s); %llu packs kept "
+	printf("%s %zu of %zu recovery points; %s %llu packs (%s); %llu packs "
+	       "kept "
 	       "for part of their data (%s not reclaimable without a repack)\n",
-	       dry_run ? "would delete" : "deleted", r->dropped, r->kept + r->dropped,
-	       dry_run ? "would free" : "freed",
+	       dry_run ? "would delete" : "deleted", r->dropped,
+	       r->kept + r->dropped, dry_run ? "would free" : "freed",
 	       (unsigned long long)r->r.packs_deleted, freed,
 	       (unsigned long long)r->r.packs_partial, partial);
 	if (r->r.data_deferred)
-		printf("data left for the next prune: a backup from %s is running\n",
+		printf("data left for the next prune: a backup from %s is "
+		       "running\n",
 		       r->r.deferred_by);
 }
 
@@ -204,10 +213,14 @@ static int window_start(int64_t *out, int64_t now)
 	char end;
 
 	if (now < 0)
-		start -= 86400;   /* C's % keeps the sign: back to midnight */
-	if (t && (sscanf(t, "%2u:%2u%c", &hh, &mm, &end) != 2 || hh > 23 || mm > 59))
-		return sv_error_set(SV_EINVAL, "config.json: \"schedule\".\"time\" is '%s', not HH:MM: set it again with 'sysvault schedule set'",
-				    t);
+		start -= 86400; /* C's % keeps the sign: back to midnight */
+	if (t &&
+	    (sscanf(t, "%2u:%2u%c", &hh, &mm, &end) != 2 || hh > 23 || mm > 59))
+		return sv_error_set(
+			SV_EINVAL,
+			"config.json: \"schedule\".\"time\" is '%s', not "
+			"HH:MM: set it again with 'sysvault schedule set'",
+			t);
 	start += (int64_t)hh * 3600 + (int64_t)mm * 60;
 	*out = now < start ? start - 86400 : start;
 	return 0;
@@ -243,7 +256,9 @@ int sv_agent_scheduled_done(vault *v, const char *machine, char *msg, size_t n)
 	if (rc < 0 || !w.hit)
 		return rc;
 	sv_time_format_utc(when, sizeof(when), w.found.time);
-	snprintf(msg, n, "scheduled backup skipped: recovery point %.16s of %s already covers this window",
+	snprintf(msg, n,
+		 "scheduled backup skipped: recovery point %.16s of %s already "
+		 "covers this window",
 		 w.found.id, when);
 	return 1;
 }
@@ -256,14 +271,17 @@ void sv_agent_prune_after_backup(vault *v, const char *machine,
 	int found = 0;
 
 	if (sv_retention_load(&pol, &found) < 0) {
-		sv_agent_job_warn(job, "retention was not applied: %s", sv_error_msg());
+		sv_agent_job_warn(job, "retention was not applied: %s",
+				  sv_error_msg());
 		return;
 	}
 	if (!found)
 		return;
 	if (sv_agent_prune(v, &pol, machine, machine, 0, &rep) < 0)
-		sv_agent_job_warn(job, "retention was not applied: %s", sv_error_msg());
+		sv_agent_job_warn(job, "retention was not applied: %s",
+				  sv_error_msg());
 	else
-		sv_json_set(job->details, "prune", sv_prune_report_json(&rep, 0));
+		sv_json_set(job->details, "prune",
+			    sv_prune_report_json(&rep, 0));
 	sv_prune_report_release(&rep);
 }

@@ -17,13 +17,12 @@
 
 #define DAY 86400
 
-static const char *const day_names[7] = {
-	"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"
-};
+static const char *const day_names[7] = {"Sunday",    "Monday",	  "Tuesday",
+					 "Wednesday", "Thursday", "Friday",
+					 "Saturday"};
 static const char *const month_names[12] = {
-	"January", "February", "March", "April", "May", "June", "July",
-	"August", "September", "October", "November", "December"
-};
+	"January", "February", "March",	    "April",   "May",	   "June",
+	"July",	   "August",   "September", "October", "November", "December"};
 
 enum {
 	OPT_DAILY = SV_RETAIN_OPT_FIRST,
@@ -36,15 +35,14 @@ enum {
 };
 
 const struct option sv_retention_options[] = {
-	{ "retain-daily", required_argument, NULL, OPT_DAILY },
-	{ "retain-weekly", required_argument, NULL, OPT_WEEKLY },
-	{ "weekly-on", required_argument, NULL, OPT_WEEKLY_ON },
-	{ "retain-monthly", required_argument, NULL, OPT_MONTHLY },
-	{ "monthly-on", required_argument, NULL, OPT_MONTHLY_ON },
-	{ "retain-yearly", required_argument, NULL, OPT_YEARLY },
-	{ "yearly-in", required_argument, NULL, OPT_YEARLY_IN },
-	{ NULL, 0, NULL, 0 }
-};
+	{"retain-daily", required_argument, NULL, OPT_DAILY},
+	{"retain-weekly", required_argument, NULL, OPT_WEEKLY},
+	{"weekly-on", required_argument, NULL, OPT_WEEKLY_ON},
+	{"retain-monthly", required_argument, NULL, OPT_MONTHLY},
+	{"monthly-on", required_argument, NULL, OPT_MONTHLY_ON},
+	{"retain-yearly", required_argument, NULL, OPT_YEARLY},
+	{"yearly-in", required_argument, NULL, OPT_YEARLY_IN},
+	{NULL, 0, NULL, 0}};
 
 void sv_retention_init(sv_retention *p)
 {
@@ -60,12 +58,14 @@ int sv_retention_longopts(struct option *out, size_t cap,
 
 	for (i = 0; own && own[i].name; i++) {
 		if (n + 1 >= cap)
-			return sv_error_set(SV_ENOMEM, "option table too small");
+			return sv_error_set(SV_ENOMEM,
+					    "option table too small");
 		out[n++] = own[i];
 	}
 	for (i = 0; sv_retention_options[i].name; i++) {
 		if (n + 1 >= cap)
-			return sv_error_set(SV_ENOMEM, "option table too small");
+			return sv_error_set(SV_ENOMEM,
+					    "option table too small");
 		out[n++] = sv_retention_options[i];
 	}
 	memset(&out[n], 0, sizeof(out[n]));
@@ -92,8 +92,10 @@ static int parse_count(unsigned *out, const char *arg, const char *opt,
 	uint64_t v;
 
 	if (sv_parse_u64(&v, arg) < 0 || v < min || v > max)
-		return sv_error_set(SV_EUSAGE, "--%s takes a number of %s from %u to %u, not '%s'",
-				    opt, unit, min, max, arg);
+		return sv_error_set(
+			SV_EUSAGE,
+			"--%s takes a number of %s from %u to %u, not '%s'",
+			opt, unit, min, max, arg);
 	*out = (unsigned)v;
 	return 1;
 }
@@ -107,7 +109,9 @@ static int parse_monthly_on(sv_retention *p, const char *arg)
 		return 1;
 	}
 	if (sv_parse_u64(&v, arg) < 0 || v < 1 || v > 28)
-		return sv_error_set(SV_EUSAGE, "--monthly-on takes a day of the month from 1 to 28, or 'last', not '%s'",
+		return sv_error_set(SV_EUSAGE,
+				    "--monthly-on takes a day of the month "
+				    "from 1 to 28, or 'last', not '%s'",
 				    arg);
 	p->monthly_on = (int)v;
 	return 1;
@@ -119,8 +123,10 @@ static int parse_name(int *out, const char *arg, const char *opt,
 	int i = name_index(arg, names, n);
 
 	if (i < 0)
-		return sv_error_set(SV_EUSAGE, "--%s takes %s (as 'Sun' or 'Sunday'), not '%s'",
-				    opt, what, arg);
+		return sv_error_set(
+			SV_EUSAGE,
+			"--%s takes %s (as 'Sun' or 'Sunday'), not '%s'", opt,
+			what, arg);
 	*out = i;
 	return 1;
 }
@@ -131,30 +137,35 @@ int sv_retention_option(sv_retention *p, int val, const char *arg)
 
 	switch (val) {
 	case OPT_DAILY:
-		rc = parse_count(&p->daily, arg, "retain-daily", SV_RETAIN_DAILY_MIN,
-				 SV_RETAIN_DAILY_MAX, "days");
+		rc = parse_count(&p->daily, arg, "retain-daily",
+				 SV_RETAIN_DAILY_MIN, SV_RETAIN_DAILY_MAX,
+				 "days");
 		break;
 	case OPT_WEEKLY:
-		rc = parse_count(&p->weekly, arg, "retain-weekly", SV_RETAIN_WEEKLY_MIN,
-				 SV_RETAIN_WEEKLY_MAX, "weeks");
+		rc = parse_count(&p->weekly, arg, "retain-weekly",
+				 SV_RETAIN_WEEKLY_MIN, SV_RETAIN_WEEKLY_MAX,
+				 "weeks");
 		break;
 	case OPT_WEEKLY_ON:
 		rc = parse_name(&p->weekly_on, arg, "weekly-on", day_names, 7,
 				"a day of the week");
 		break;
 	case OPT_MONTHLY:
-		rc = parse_count(&p->monthly, arg, "retain-monthly", SV_RETAIN_MONTHLY_MIN,
-				 SV_RETAIN_MONTHLY_MAX, "months");
+		rc = parse_count(&p->monthly, arg, "retain-monthly",
+				 SV_RETAIN_MONTHLY_MIN, SV_RETAIN_MONTHLY_MAX,
+				 "months");
 		break;
 	case OPT_MONTHLY_ON:
 		rc = parse_monthly_on(p, arg);
 		break;
 	case OPT_YEARLY:
-		rc = parse_count(&p->yearly, arg, "retain-yearly", SV_RETAIN_YEARLY_MIN,
-				 SV_RETAIN_YEARLY_MAX, "years");
+		rc = parse_count(&p->yearly, arg, "retain-yearly",
+				 SV_RETAIN_YEARLY_MIN, SV_RETAIN_YEARLY_MAX,
+				 "years");
 		break;
 	case OPT_YEARLY_IN:
-		rc = parse_name(&i, arg, "yearly-in", month_names, 12, "a month");
+		rc = parse_name(&i, arg, "yearly-in", month_names, 12,
+				"a month");
 		if (rc > 0)
 			p->yearly_in = i + 1;
 		break;
@@ -193,21 +204,31 @@ static int in_range(unsigned v, unsigned min, unsigned max)
 int sv_retention_validate(const sv_retention *p)
 {
 	if (p->daily < SV_RETAIN_DAILY_MIN || p->daily > SV_RETAIN_DAILY_MAX)
-		return sv_error_set(SV_EUSAGE, "a retention policy needs --retain-daily with a number of days from %d to %d",
+		return sv_error_set(SV_EUSAGE,
+				    "a retention policy needs --retain-daily "
+				    "with a number of days from %d to %d",
 				    SV_RETAIN_DAILY_MIN, SV_RETAIN_DAILY_MAX);
 	if (!in_range(p->weekly, SV_RETAIN_WEEKLY_MIN, SV_RETAIN_WEEKLY_MAX) ||
-	    !in_range(p->monthly, SV_RETAIN_MONTHLY_MIN, SV_RETAIN_MONTHLY_MAX) ||
+	    !in_range(p->monthly, SV_RETAIN_MONTHLY_MIN,
+		      SV_RETAIN_MONTHLY_MAX) ||
 	    !in_range(p->yearly, SV_RETAIN_YEARLY_MIN, SV_RETAIN_YEARLY_MAX))
-		return sv_error_set(SV_EUSAGE, "retention counts out of range: weekly %d-%d, monthly %d-%d, yearly %d-%d",
+		return sv_error_set(SV_EUSAGE,
+				    "retention counts out of range: weekly "
+				    "%d-%d, monthly %d-%d, yearly %d-%d",
 				    SV_RETAIN_WEEKLY_MIN, SV_RETAIN_WEEKLY_MAX,
-				    SV_RETAIN_MONTHLY_MIN, SV_RETAIN_MONTHLY_MAX,
-				    SV_RETAIN_YEARLY_MIN, SV_RETAIN_YEARLY_MAX);
+				    SV_RETAIN_MONTHLY_MIN,
+				    SV_RETAIN_MONTHLY_MAX, SV_RETAIN_YEARLY_MIN,
+				    SV_RETAIN_YEARLY_MAX);
 	if ((p->set & SV_RETAIN_SET_WEEKLY_ON) && !p->weekly)
-		return sv_error_set(SV_EUSAGE, "--weekly-on needs --retain-weekly");
+		return sv_error_set(SV_EUSAGE,
+				    "--weekly-on needs --retain-weekly");
 	if ((p->set & SV_RETAIN_SET_MONTHLY_ON) && !p->monthly && !p->yearly)
-		return sv_error_set(SV_EUSAGE, "--monthly-on needs --retain-monthly or --retain-yearly");
+		return sv_error_set(SV_EUSAGE,
+				    "--monthly-on needs --retain-monthly or "
+				    "--retain-yearly");
 	if ((p->set & SV_RETAIN_SET_YEARLY_IN) && !p->yearly)
-		return sv_error_set(SV_EUSAGE, "--yearly-in needs --retain-yearly");
+		return sv_error_set(SV_EUSAGE,
+				    "--yearly-in needs --retain-yearly");
 	return 0;
 }
 
@@ -226,8 +247,10 @@ json_t *sv_retention_to_json(const sv_retention *p)
 		rc = sv_json_set(j, "weekly", json_integer(p->weekly)) ||
 		     sv_json_set(j, "weekly_on", json_string(day));
 	if (rc == 0 && (p->monthly || p->yearly))
-		rc = sv_json_set(j, "monthly_on", p->monthly_on == SV_RETAIN_LAST_DAY ?
-				 json_string("last") : json_integer(p->monthly_on));
+		rc = sv_json_set(j, "monthly_on",
+				 p->monthly_on == SV_RETAIN_LAST_DAY
+					 ? json_string("last")
+					 : json_integer(p->monthly_on));
 	if (rc == 0 && p->monthly)
 		rc = sv_json_set(j, "monthly", json_integer(p->monthly));
 	if (rc == 0 && p->yearly)
@@ -252,23 +275,30 @@ static int json_field(sv_retention *p, const json_t *j, const char *key,
 	if (!f)
 		return 0;
 	if (json_is_integer(f))
-		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(f));
+		snprintf(num, sizeof(num), "%lld",
+			 (long long)json_integer_value(f));
 	else if (json_is_string(f))
 		arg = json_string_value(f);
 	else
-		return sv_error_set(SV_EINVAL, "%s: field '%s' is not a number or a name", what, key);
+		return sv_error_set(SV_EINVAL,
+				    "%s: field '%s' is not a number or a name",
+				    what, key);
 	if (sv_retention_option(p, val, arg) < 0)
-		return sv_error_set(SV_EINVAL, "%s: field '%s': %s", what, key, sv_error_msg());
+		return sv_error_set(SV_EINVAL, "%s: field '%s': %s", what, key,
+				    sv_error_msg());
 	return 0;
 }
 
 int sv_retention_from_json(sv_retention *p, const json_t *j, const char *what)
 {
-	static const struct { const char *key; int val; } fields[] = {
-		{ "daily", OPT_DAILY }, { "weekly", OPT_WEEKLY },
-		{ "weekly_on", OPT_WEEKLY_ON }, { "monthly", OPT_MONTHLY },
-		{ "monthly_on", OPT_MONTHLY_ON }, { "yearly", OPT_YEARLY },
-		{ "yearly_in", OPT_YEARLY_IN },
+	static const struct {
+		const char *key;
+		int val;
+	} fields[] = {
+		{"daily", OPT_DAILY},		{"weekly", OPT_WEEKLY},
+		{"weekly_on", OPT_WEEKLY_ON},	{"monthly", OPT_MONTHLY},
+		{"monthly_on", OPT_MONTHLY_ON}, {"yearly", OPT_YEARLY},
+		{"yearly_in", OPT_YEARLY_IN},
 	};
 	size_t i;
 	int rc = 0;
@@ -306,7 +336,7 @@ int sv_retention_save(const sv_retention *p)
 int64_t sv_retention_local(int64_t utc)
 {
 	time_t t = (time_t)utc;
-	struct tm *lt = localtime(&t);   /* the agent is single-threaded here */
+	struct tm *lt = localtime(&t); /* the agent is single-threaded here */
 	sv_tm tm;
 
 	if (!lt)
@@ -380,12 +410,12 @@ static void consider(role *best, int64_t expires, const char *what)
 static void weekly_role(const sv_retention *p, role *best, int64_t prev,
 			int64_t t)
 {
-	int64_t d = day_of(t), wday = (d % 7 + 7 + 4) % 7;   /* day 0: Thursday */
+	int64_t d = day_of(t), wday = (d % 7 + 7 + 4) % 7; /* day 0: Thursday */
 	int64_t start = d - (wday - p->weekly_on + 7) % 7;
 	char what[64], date[16];
 
 	if (!p->weekly || prev >= start * DAY)
-		return;   /* an earlier point already is this week's */
+		return; /* an earlier point already is this week's */
 	format_day(date, sizeof(date), start);
 	snprintf(what, sizeof(what), "weekly (week from %s)", date);
 	consider(best, (start + 7 * (int64_t)p->weekly) * DAY, what);
@@ -411,7 +441,8 @@ static void monthly_role(const sv_retention *p, role *best, int64_t prev,
 	if (!p->monthly || prev >= start * DAY)
 		return;
 	snprintf(what, sizeof(what), "monthly (%04lld-%02lld)",
-		 (long long)floor_div(k, 12), (long long)(k - 12 * floor_div(k, 12) + 1));
+		 (long long)floor_div(k, 12),
+		 (long long)(k - 12 * floor_div(k, 12) + 1));
 	consider(best, month_start(p, k + (int64_t)p->monthly) * DAY, what);
 }
 
@@ -428,14 +459,17 @@ static void yearly_role(const sv_retention *p, role *best, int64_t prev,
 	if (!p->yearly || prev >= start * DAY)
 		return;
 	snprintf(what, sizeof(what), "yearly (%lld)", (long long)y);
-	consider(best, month_start(p, 12 * (y + (int64_t)p->yearly) + p->yearly_in - 1) * DAY,
+	consider(best,
+		 month_start(p,
+			     12 * (y + (int64_t)p->yearly) + p->yearly_in - 1) *
+			 DAY,
 		 what);
 }
 
 static void judge(const sv_retention *p, sv_retention_point *pt, int64_t prev,
 		  int64_t now)
 {
-	role best = { INT64_MIN, "" };
+	role best = {INT64_MIN, ""};
 	char date[16];
 
 	consider(&best, (day_of(pt->local) + (int64_t)p->daily) * DAY,
@@ -473,6 +507,7 @@ void sv_retention_apply(const sv_retention *p, sv_retention_point *pts,
 	pts[last].keep = 1;
 	format_day(date, sizeof(date), day_of(pts[last].expires));
 	snprintf(pts[last].reason, sizeof(pts[last].reason),
-		 "longest retention, expired %s: kept until a newer point exists",
+		 "longest retention, expired %s: kept until a newer point "
+		 "exists",
 		 date);
 }

@@ -40,7 +40,7 @@
 #define SV_RETAIN_YEARLY_MIN 1
 #define SV_RETAIN_YEARLY_MAX 99
 
-#define SV_RETAIN_LAST_DAY 0     /* monthly_on: the last day of the month */
+#define SV_RETAIN_LAST_DAY 0 /* monthly_on: the last day of the month */
 
 /* Which fields were given (sv_retention.set), for merging. */
 enum {
@@ -54,14 +54,14 @@ enum {
 };
 
 typedef struct sv_retention {
-	unsigned daily;      /* days (required) */
-	unsigned weekly;     /* weeks; 0: no weekly points */
-	int weekly_on;       /* 0 = Sunday .. 6 = Saturday (default Sunday) */
-	unsigned monthly;    /* months; 0: none */
-	int monthly_on;      /* 1..28, or SV_RETAIN_LAST_DAY (default 1) */
-	unsigned yearly;     /* years; 0: none */
-	int yearly_in;       /* month 1..12 (default January) */
-	unsigned set;        /* SV_RETAIN_SET_* of the fields given */
+	unsigned daily;	  /* days (required) */
+	unsigned weekly;  /* weeks; 0: no weekly points */
+	int weekly_on;	  /* 0 = Sunday .. 6 = Saturday (default Sunday) */
+	unsigned monthly; /* months; 0: none */
+	int monthly_on;	  /* 1..28, or SV_RETAIN_LAST_DAY (default 1) */
+	unsigned yearly;  /* years; 0: none */
+	int yearly_in;	  /* month 1..12 (default January) */
+	unsigned set;	  /* SV_RETAIN_SET_* of the fields given */
 } sv_retention;
 
 /* The defaults of the day fields (Sunday, the 1st, January), nothing
@@ -105,13 +105,13 @@ int sv_retention_save(const sv_retention *p);
 
 typedef struct sv_retention_point {
 	/* in */
-	int64_t local;       /* the point's time on the local wall clock
-				(sv_retention_local) */
-	int scheduled;       /* 0: ad-hoc (daily rule only) */
+	int64_t local; /* the point's time on the local wall clock
+			  (sv_retention_local) */
+	int scheduled; /* 0: ad-hoc (daily rule only) */
 	/* out */
 	int keep;
-	int64_t expires;     /* local wall clock: kept while now < expires */
-	char reason[160];    /* which rule keeps it, or why it goes */
+	int64_t expires;  /* local wall clock: kept while now < expires */
+	char reason[160]; /* which rule keeps it, or why it goes */
 } sv_retention_point;
 
 /* The local wall-clock time of a UTC time, as seconds counted like UTC
@@ -129,8 +129,8 @@ void sv_retention_apply(const sv_retention *p, sv_retention_point *pts,
 /* ---- applying it to a vault (job_prune.c) ---- */
 
 typedef struct sv_prune_report {
-	json_t *points;              /* [{id, machine, time, trigger, keep,
-					 reason}], oldest first */
+	json_t *points; /* [{id, machine, time, trigger, keep,
+			    reason}], oldest first */
 	size_t kept, dropped;
 	vault_prune_result r;
 } sv_prune_report;
@@ -155,8 +155,7 @@ void sv_prune_report_print(const sv_prune_report *r, int dry_run);
  * exists in the current schedule window: from "schedule.time" in
  * config.json (HH:MM, local) to the same time the next day, else the
  * local calendar day. 0 when not; SV_EINVAL for a malformed time. */
-int sv_agent_scheduled_done(vault *v, const char *machine, char *msg,
-			    size_t n);
+int sv_agent_scheduled_done(vault *v, const char *machine, char *msg, size_t n);
 /* Applies the saved policy (if any) to machine's points after a
  * scheduled backup, recording the result as "prune" in the job's
  * details; a failure is a warning on the job, never an error. */

@@ -54,10 +54,12 @@ static void place(vault_idset *s, const uint8_t *id)
 static int grow_set(vault_idset *s)
 {
 	size_t cap = s->cap ? s->cap * 2 : 1024, i;
-	vault_idset bigger = { NULL, cap, s->n, s->has_zero };
+	vault_idset bigger = {NULL, cap, s->n, s->has_zero};
 
 	if (cap > 2 * VAULT_IDSET_MAX)
-		return sv_error_set(SV_ENOMEM, "more than %zu distinct ids: too many to prune in one pass",
+		return sv_error_set(SV_ENOMEM,
+				    "more than %zu distinct ids: too many to "
+				    "prune in one pass",
 				    (size_t)VAULT_IDSET_MAX);
 	bigger.slots = sv_calloc(cap, VAULT_ID_LEN);
 	if (!bigger.slots)
@@ -84,7 +86,8 @@ int vault__idset_has(const vault_idset *s, const uint8_t id[VAULT_ID_LEN])
 		return s->has_zero;
 	if (s->cap == 0)
 		return 0;
-	for (i = slot_of(s, id); !is_empty(s->slots[i]); i = (i + 1) & (s->cap - 1))
+	for (i = slot_of(s, id); !is_empty(s->slots[i]);
+	     i = (i + 1) & (s->cap - 1))
 		if (memcmp(s->slots[i], id, VAULT_ID_LEN) == 0)
 			return 1;
 	return 0;
@@ -127,8 +130,8 @@ static int lock_write(struct vault *v, vault_lock *l)
 	sv_time_format_utc(expires, sizeof(expires), now + VAULT_LOCK_TTL);
 	rc = vault__random(rnd, sizeof(rnd));
 	if (rc == 0 && !(j = json_pack("{s:s,s:s,s:s,s:s}", "kind", l->kind,
-				       "machine", l->machine, "created", created,
-				       "expires", expires)))
+				       "machine", l->machine, "created",
+				       created, "expires", expires)))
 		rc = SV_ENOMEM;
 	if (rc == 0 && !(text = sv_json_dump(j, 0)))
 		rc = SV_ENOMEM;
@@ -164,23 +167,25 @@ int vault__lock_refresh(struct vault *v, vault_lock *l, int force)
 	char old[VAULT_NAME_MAX];
 	int rc;
 
-	if (!l->name[0] ||
-	    (!force && sv_time_mono_ms() - l->refreshed_ms < VAULT_LOCK_REFRESH * 1000u))
+	if (!l->name[0] || (!force && sv_time_mono_ms() - l->refreshed_ms <
+					      VAULT_LOCK_REFRESH * 1000u))
 		return 0;
 	sv_strlcpy(old, l->name, sizeof(old));
 	/* The new lock exists before the old one goes: never a moment
 	 * without one. */
 	rc = lock_write(v, l);
 	if (rc == 0 && v->be->ops->del(v->be, old) < 0)
-		sv_log_warn("cannot remove the old lock %s: %s", old, sv_error_msg());
+		sv_log_warn("cannot remove the old lock %s: %s", old,
+			    sv_error_msg());
 	return rc;
 }
 
 void vault__lock_release(struct vault *v, vault_lock *l)
 {
 	if (l->name[0] && v->be->ops->del(v->be, l->name) < 0)
-		sv_log_warn("cannot remove the lock %s (it expires by itself): %s",
-			    l->name, sv_error_msg());
+		sv_log_warn(
+			"cannot remove the lock %s (it expires by itself): %s",
+			l->name, sv_error_msg());
 	l->name[0] = '\0';
 }
 
@@ -195,14 +200,16 @@ static int collect_name(void *ud, const char *name, uint64_t size)
 
 	(void)size;
 	if (strlen(name) >= VAULT_NAME_MAX)
-		return 0;   /* not a name we write */
+		return 0; /* not a name we write */
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
-		void *p = cap > ((size_t)1 << 24) ? NULL :
-			  sv_realloc(l->names, cap * VAULT_NAME_MAX);
+		void *p = cap > ((size_t)1 << 24)
+				  ? NULL
+				  : sv_realloc(l->names, cap * VAULT_NAME_MAX);
 
 		if (!p)
-			return sv_error_set(SV_ENOMEM, "too many objects to list");
+			return sv_error_set(SV_ENOMEM,
+					    "too many objects to list");
 		l->names = p;
 		l->cap = cap;
 	}
@@ -260,7 +267,8 @@ static int lock_judge(struct vault *v, const char *name, const char *kind,
 	sv_json_str(j, "created", &created);
 	if (sv_time_now() >= expires) {
 		if (remove_expired && v->be->ops->del(v->be, name) == 0)
-			sv_log_info("removed the expired %s lock of %s (%s)", k, m, name);
+			sv_log_info("removed the expired %s lock of %s (%s)", k,
+				    m, name);
 	} else if (strcmp(k, kind) == 0 && !*found) {
 		*found = 1;
 		snprintf(holder, n, "%s (lock written %s)", m, created);
@@ -272,7 +280,7 @@ static int lock_judge(struct vault *v, const char *name, const char *kind,
 int vault__lock_find(struct vault *v, const char *kind, const vault_lock *self,
 		     int remove_expired, int *found, char *holder, size_t n)
 {
-	name_list l = { NULL, 0, 0 };
+	name_list l = {NULL, 0, 0};
 	size_t i;
 	int rc = v->be->ops->list(v->be, "locks/", collect_name, &l);
 
@@ -281,8 +289,8 @@ int vault__lock_find(struct vault *v, const char *kind, const vault_lock *self,
 		holder[0] = '\0';
 	for (i = 0; rc == 0 && i < l.n; i++)
 		if (!self || strcmp(self->name, l.names[i]) != 0)
-			rc = lock_judge(v, l.names[i], kind, remove_expired, found,
-					holder, n);
+			rc = lock_judge(v, l.names[i], kind, remove_expired,
+					found, holder, n);
 	free(l.names);
 	return rc;
 }
@@ -294,15 +302,15 @@ typedef struct pruner {
 	const vault_prune_opts *o;
 	vault_prune_result *r;
 	vault_lock lock;
-	vault_idset doomed;       /* point ids to delete */
-	vault_idset used;         /* chunk and segment ids still needed */
-	vault_idset seen_packs;   /* packs already judged */
-	vault_idset gone_packs;   /* packs to delete */
-	uint8_t (*keep)[VAULT_ID_LEN];   /* points that stay */
+	vault_idset doomed;	       /* point ids to delete */
+	vault_idset used;	       /* chunk and segment ids still needed */
+	vault_idset seen_packs;	       /* packs already judged */
+	vault_idset gone_packs;	       /* packs to delete */
+	uint8_t (*keep)[VAULT_ID_LEN]; /* points that stay */
 	size_t nkeep, capkeep;
 	uint8_t (*del_packs)[VAULT_ID_LEN];
 	size_t ndel_packs, capdel_packs;
-	uint8_t (*old_idx)[VAULT_ID_LEN];  /* index objects replaced */
+	uint8_t (*old_idx)[VAULT_ID_LEN]; /* index objects replaced */
 	size_t nold_idx, capold_idx;
 } pruner;
 
@@ -312,10 +320,14 @@ static int push_id(uint8_t (**arr)[VAULT_ID_LEN], size_t *n, size_t *cap,
 {
 	if (*n == *cap) {
 		size_t c = *cap ? *cap * 2 : 64;
-		void *p = c > VAULT_IDSET_MAX ? NULL : sv_realloc(*arr, c * VAULT_ID_LEN);
+		void *p = c > VAULT_IDSET_MAX
+				  ? NULL
+				  : sv_realloc(*arr, c * VAULT_ID_LEN);
 
 		if (!p)
-			return sv_error_set(SV_ENOMEM, "too many objects to prune in one pass");
+			return sv_error_set(
+				SV_ENOMEM,
+				"too many objects to prune in one pass");
 		*arr = p;
 		*cap = c;
 	}
@@ -347,13 +359,18 @@ static int take_doomed(pruner *pr)
 	for (i = 0; i < pr->o->npoints; i++) {
 		const char *hex = pr->o->points[i];
 
-		if (strlen(hex) != VAULT_HEX_ID_LEN || sv_hex_decode(id, VAULT_ID_LEN, hex) < 0)
-			return sv_error_set(SV_EINVAL, "'%s' is not a full recovery point id", hex);
+		if (strlen(hex) != VAULT_HEX_ID_LEN ||
+		    sv_hex_decode(id, VAULT_ID_LEN, hex) < 0)
+			return sv_error_set(
+				SV_EINVAL,
+				"'%s' is not a full recovery point id", hex);
 		if ((rc = vault__cache_has_point(pr->v->cache, id)) < 0)
 			return rc;
 		if (rc == 0)
-			return sv_error_set(SV_ENOTFOUND, "no recovery point %s in vault '%s'",
-					    hex, pr->v->be->url);
+			return sv_error_set(
+				SV_ENOTFOUND,
+				"no recovery point %s in vault '%s'", hex,
+				pr->v->be->url);
 		if ((rc = vault__idset_add(&pr->doomed, id)) < 0)
 			return rc;
 	}
@@ -370,14 +387,19 @@ static int mark_segment(pruner *pr, const char *point, const char *hex)
 	int rc;
 
 	if (sv_hex_decode(id, VAULT_ID_LEN, hex) < 0)
-		return sv_error_set(SV_ECORRUPT, "recovery point %s names a bad segment id", point);
+		return sv_error_set(SV_ECORRUPT,
+				    "recovery point %s names a bad segment id",
+				    point);
 	rc = vault__idset_add(&pr->used, id);
 	if (rc <= 0)
-		return rc;   /* seen already (points share most segments) */
+		return rc; /* seen already (points share most segments) */
 	rc = vault__cache_lookup(pr->v->cache, id, &loc);
 	if (rc == SV_ENOTFOUND)
-		return sv_error_set(SV_ECORRUPT, "recovery point %s needs chunk %.16s, which no index names: run 'sysvault vault check'; nothing was pruned",
-				    point, hex);
+		return sv_error_set(
+			SV_ECORRUPT,
+			"recovery point %s needs chunk %.16s, which no index "
+			"names: run 'sysvault vault check'; nothing was pruned",
+			point, hex);
 	if (rc == 0)
 		rc = vault__read_list(pr->v, id, &loc, &refs, &n);
 	for (i = 0; rc >= 0 && i < n; i++)
@@ -398,10 +420,13 @@ static int mark_point(pruner *pr, const uint8_t id[VAULT_ID_LEN])
 	if (rc == 0)
 		rc = sv_json_arr(p, "files", &files);
 	if (rc == 0) {
-		json_array_foreach(files, i, f) {
-			json_array_foreach(json_object_get(f, "lists"), j, l) {
+		json_array_foreach(files, i, f)
+		{
+			json_array_foreach(json_object_get(f, "lists"), j, l)
+			{
 				if (rc == 0)
-					rc = mark_segment(pr, hex, json_string_value(l));
+					rc = mark_segment(pr, hex,
+							  json_string_value(l));
 			}
 		}
 	}
@@ -486,12 +511,13 @@ static int write_kept(pruner *pr, vault_index_pack *ip, uint32_t n)
 	sv_buf_init(&plain, VAULT_INDEX_MAX);
 	for (i = 0; rc == 0 && i < n; i++)
 		if (!vault__idset_has(&pr->gone_packs, ip[i].pack_id))
-			kept[k++] = ip[i];   /* borrowed blobs: not freed here */
+			kept[k++] = ip[i]; /* borrowed blobs: not freed here */
 	if (rc == 0 && k > 0 && !pr->o->dry_run) {
 		rc = vault__index_encode(&plain, kept, k);
 		if (rc == 0)
-			rc = vault__store_object(pr->v, "index", VAULT_OBJ_INDEX,
-						 plain.ptr, plain.len, id);
+			rc = vault__store_object(pr->v, "index",
+						 VAULT_OBJ_INDEX, plain.ptr,
+						 plain.len, id);
 		if (rc == 0)
 			rc = vault__cache_add_index(pr->v->cache, id);
 		if (rc == 0)
@@ -524,7 +550,7 @@ static int prune_index(pruner *pr, const uint8_t id[VAULT_ID_LEN])
 
 static int prune_indexes(pruner *pr)
 {
-	name_list l = { NULL, 0, 0 };
+	name_list l = {NULL, 0, 0};
 	uint8_t id[VAULT_ID_LEN];
 	size_t i;
 	int rc = pr->v->be->ops->list(pr->v->be, "index/", collect_name, &l);
@@ -547,13 +573,15 @@ static int delete_data(pruner *pr)
 		vault__name_object(name, "index", pr->old_idx[i]);
 		rc = pr->v->be->ops->del(pr->v->be, name);
 		if (rc == 0)
-			rc = vault__cache_del_index(pr->v->cache, pr->old_idx[i]);
+			rc = vault__cache_del_index(pr->v->cache,
+						    pr->old_idx[i]);
 	}
 	for (i = 0; rc == 0 && i < pr->ndel_packs; i++) {
 		vault__name_pack(name, pr->del_packs[i]);
 		rc = pr->v->be->ops->del(pr->v->be, name);
 		if (rc == 0)
-			rc = vault__cache_del_pack(pr->v->cache, pr->del_packs[i]);
+			rc = vault__cache_del_pack(pr->v->cache,
+						   pr->del_packs[i]);
 	}
 	return rc;
 }
@@ -570,14 +598,17 @@ static int prune_lock(pruner *pr)
 				  pr->o->machine ? pr->o->machine : "");
 
 	if (rc == 0)
-		rc = vault__lock_find(pr->v, "prune", &pr->lock, 0, &found, other,
-				      sizeof(other));
+		rc = vault__lock_find(pr->v, "prune", &pr->lock, 0, &found,
+				      other, sizeof(other));
 	if (rc == 0 && found)
-		return sv_error_set(SV_EBUSY, "another prune is running, on %s: run this one when it has ended",
+		return sv_error_set(SV_EBUSY,
+				    "another prune is running, on %s: run this "
+				    "one when it has ended",
 				    other);
 	if (rc == 0)
 		rc = vault__lock_find(pr->v, "backup", &pr->lock, 1, &found,
-				      pr->r->deferred_by, sizeof(pr->r->deferred_by));
+				      pr->r->deferred_by,
+				      sizeof(pr->r->deferred_by));
 	if (rc == 0 && found)
 		pr->r->data_deferred = 1;
 	return rc;
@@ -590,7 +621,9 @@ static int lock_still_held(pruner *pr)
 	int rc = vault__lock_refresh(pr->v, &pr->lock, 0);
 
 	if (rc == 0 && sv_time_now() >= pr->lock.expires)
-		rc = sv_error_set(SV_EBUSY, "the prune's vault lock expired before the data could be removed; run the prune again");
+		rc = sv_error_set(SV_EBUSY,
+				  "the prune's vault lock expired before the "
+				  "data could be removed; run the prune again");
 	return rc;
 }
 
