@@ -7,7 +7,8 @@
  * Another command accepts the same options by merging the table:
  *
  *     struct option lo[32];
- *     sv_retention pol = { 0 };
+ *     sv_retention pol;
+ *     sv_retention_init(&pol);
  *     sv_retention_longopts(lo, 32, own_options);
  *     while ((c = sv_getopt(argc, argv, lo, cmd)) != -1) {
  *         int r = sv_retention_option(&pol, c, optarg);
@@ -17,7 +18,8 @@
  *             continue;
  *         switch (c) { ...the command's own options... }
  *     }
- *     then sv_retention_merge(&saved, &pol) and sv_retention_validate().
+ *     then sv_retention_load(&saved, &found), sv_retention_merge(&saved,
+ *     &pol), sv_retention_validate(&saved) and sv_retention_save(&saved).
  */
 #ifndef SV_RETENTION_H
 #define SV_RETENTION_H
