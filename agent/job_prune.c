@@ -158,15 +158,17 @@ void sv_prune_report_release(sv_prune_report *r)
 
 json_t *sv_prune_report_json(const sv_prune_report *r, int dry_run)
 {
-	return json_pack("{s:b,s:O,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s}", "dry_run",
-			 dry_run, "points", r->points ? r->points : json_null(),
-			 "kept", (json_int_t)r->kept, "deleted",
-			 (json_int_t)r->dropped, "packs_deleted",
-			 (json_int_t)r->r.packs_deleted, "bytes_freed",
-			 (json_int_t)r->r.bytes_freed, "packs_partial",
-			 (json_int_t)r->r.packs_partial, "bytes_reclaimable",
-			 (json_int_t)r->r.bytes_reclaimable, "data_deferred",
-			 r->r.data_deferred, "deferred_by", r->r.deferred_by);
+	return json_pack("{s:b,s:O,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s}",
+			 "dry_run", dry_run, "points",
+			 r->points ? r->points : json_null(), "kept",
+			 (json_int_t)r->kept, "deleted", (json_int_t)r->dropped,
+			 "packs_deleted", (json_int_t)r->r.packs_deleted,
+			 "packs_repacked", (json_int_t)r->r.packs_repacked,
+			 "bytes_freed", (json_int_t)r->r.bytes_freed,
+			 "packs_partial", (json_int_t)r->r.packs_partial,
+			 "bytes_reclaimable", (json_int_t)r->r.bytes_reclaimable,
+			 "data_deferred", r->r.data_deferred, "deferred_by",
+			 r->r.deferred_by);
 }
 
 void sv_prune_report_print(const sv_prune_report *r, int dry_run)
@@ -188,12 +190,12 @@ void sv_prune_report_print(const sv_prune_report *r, int dry_run)
 	}
 	sv_format_size(freed, sizeof(freed), r->r.bytes_freed);
 	sv_format_size(partial, sizeof(partial), r->r.bytes_reclaimable);
-	printf("%s %zu of %zu recovery points; %s %llu packs (%s); %llu packs "
-	       "kept "
-	       "for part of their data (%s not reclaimable without a repack)\n",
+	printf("%s %zu of %zu recovery points; %s %s: %llu packs deleted, "
+	       "%llu repacked; %llu packs kept whole with %s unused\n",
 	       dry_run ? "would delete" : "deleted", r->dropped,
-	       r->kept + r->dropped, dry_run ? "would free" : "freed",
-	       (unsigned long long)r->r.packs_deleted, freed,
+	       r->kept + r->dropped, dry_run ? "would free" : "freed", freed,
+	       (unsigned long long)r->r.packs_deleted,
+	       (unsigned long long)r->r.packs_repacked,
 	       (unsigned long long)r->r.packs_partial, partial);
 	if (r->r.data_deferred)
 		printf("data left for the next prune: a backup from %s is "

@@ -115,6 +115,10 @@ int vault__idset_add(vault_idset *s, const uint8_t id[VAULT_ID_LEN])
 
 #define LOCK_MAX 65536
 
+/* A pack is repacked when at least 1/VAULT_REPACK_UNUSED of it is blobs
+ * no remaining point needs. */
+#define VAULT_REPACK_UNUSED 4
+
 static int lock_write(struct vault *v, vault_lock *l)
 {
 	char name[VAULT_NAME_MAX], created[32], expires[32], hex[33];
@@ -312,6 +316,11 @@ typedef struct pruner {
 	size_t ndel_packs, capdel_packs;
 	uint8_t (*old_idx)[VAULT_ID_LEN]; /* index objects replaced */
 	size_t nold_idx, capold_idx;
+	uint8_t (*new_idx)[VAULT_ID_LEN];  /* index objects written */
+	size_t nnew_idx, capnew_idx;
+	vault_pack_builder *pb;            /* the repack's pack being built */
+	vault_index_pack *fresh;           /* packs the repack wrote */
+	size_t nfresh, capfresh;
 } pruner;
 
 /* Appends an id to a growable array of ids. */
@@ -467,8 +476,134 @@ static int delete_points(pruner *pr)
 	return rc;
 }
 
+/* ---- repacking ---- */
+
+/* Uploads the pack being built and remembers it for the new index. */
+static int flush_pack(pruner *pr)
+{
+	const vault_blob_entry *e;
+	const uint8_t *bytes;
+	vault_index_pack *f;
+	char name[VAULT_NAME_MAX];
+	size_t len;
+	uint32_t n;
+	int rc = 0;
+
+	if (!pr->pb || vault__pack_count(pr->pb) == 0)
+		return 0;
+	if (pr->nfresh == pr->capfresh) {
+		size_t cap = pr->capfresh ? pr->capfresh * 2 : 8;
+
+		f = cap > VAULT_IDSET_MAX ? NULL
+					  : sv_realloc(pr->fresh, cap * sizeof(*f));
+		if (!f)
+			return SV_ENOMEM;
+		pr->fresh = f;
+		pr->capfresh = cap;
+	}
+	f = &pr->fresh[pr->nfresh];
+	memset(f, 0, sizeof(*f));
+	rc = vault__pack_finish(pr->pb, f->pack_id, &bytes, &len, &e, &n);
+	if (rc == 0) {
+		vault__name_pack(name, f->pack_id);
+		rc = pr->v->be->ops->put(pr->v->be, name, bytes, len);
+	}
+	if (rc == 0 && !(f->blobs = sv_calloc(n, sizeof(*e))))
+		rc = SV_ENOMEM;
+	if (rc == 0) {
+		memcpy(f->blobs, e, n * sizeof(*e));
+		f->count = n;
+		f->pack_size = len;
+		pr->nfresh++;
+		pr->r->bytes_freed -= len < pr->r->bytes_freed ? len : pr->r->bytes_freed;
+	}
+	vault__pack_free(pr->pb);
+	pr->pb = NULL;
+	return rc;
+}
+
+/* Copies one blob (verified on the way) into the pack being built. */
+static int copy_blob(pruner *pr, const uint8_t *pack, size_t size,
+		     const vault_blob_entry *e)
+{
+	uint8_t *plain = NULL, flags = e->flags;
+	const void *stored;
+	size_t n = e->raw_length;
+	int raw = 1, rc = 0;
+	sv_buf z;
+
+	sv_buf_init(&z, (size_t)e->raw_length + 4096);
+	if ((uint64_t)e->offset + e->length > size)
+		rc = sv_error_set(SV_ECORRUPT, "an index names a blob past the end of its pack");
+	if (rc == 0 && !(plain = sv_malloc(n ? n : 1)))
+		rc = SV_ENOMEM;
+	if (rc == 0)
+		rc = vault__pack_open_blob(plain, &pr->v->mk, pack, e, pack + e->offset);
+	if (rc == 0 && (flags & VAULT_BLOB_ZSTD))
+		rc = vault__compress(&z, plain, n, pr->v->zstd_level, &raw);
+	stored = raw ? (const void *)plain : (const void *)z.ptr;
+	n = raw ? n : z.len;
+	flags = raw ? (uint8_t)(flags & ~VAULT_BLOB_ZSTD) : flags;
+	if (rc == 0 && !pr->pb)
+		rc = vault__pack_new(&pr->pb, &pr->v->mk);
+	if (rc == 0 && !vault__pack_contains(pr->pb, e->id))
+		rc = vault__pack_add(pr->pb, e->id, stored, n, e->raw_length, flags);
+	if (rc == 0 && vault__pack_size(pr->pb) >= pr->v->pack_target)
+		rc = flush_pack(pr);
+	free(plain);
+	sv_buf_release(&z);
+	return rc;
+}
+
+/* Moves the needed blobs of a mostly unneeded pack into a new pack; the
+ * old one then goes like a wholly unneeded one. */
+static int repack(pruner *pr, const vault_index_pack *ip, uint64_t unused)
+{
+	char name[VAULT_NAME_MAX];
+	uint8_t sum[32];
+	uint32_t i;
+	sv_buf bytes;
+	int rc = 0;
+
+	pr->r->packs_repacked++;
+	if (pr->o->dry_run) {
+		pr->r->bytes_freed += unused;
+		return 0;
+	}
+	pr->r->bytes_freed += ip->pack_size;
+	vault__name_pack(name, ip->pack_id);
+	sv_buf_init(&bytes, (size_t)ip->pack_size + 1);
+	rc = pr->v->be->ops->get(pr->v->be, name, 0, UINT64_MAX, &bytes);
+	if (rc == 0) {
+		vault__sha256(sum, bytes.ptr, bytes.len);
+		if (memcmp(sum, ip->pack_id, VAULT_ID_LEN) != 0 ||
+		    bytes.len < VAULT_PACK_HEAD_LEN)
+			rc = sv_error_set(SV_ECORRUPT, "%s is damaged: its contents do not match its name; nothing was deleted",
+					  name);
+	}
+	for (i = 0; rc == 0 && i < ip->count; i++)
+		if (vault__idset_has(&pr->used, ip->blobs[i].id))
+			rc = copy_blob(pr, (const uint8_t *)bytes.ptr, bytes.len,
+				       &ip->blobs[i]);
+	sv_buf_release(&bytes);
+	return rc;
+}
+
+/* ---- judging packs ---- */
+
+static int mark_gone(pruner *pr, const vault_index_pack *ip)
+{
+	int rc = vault__idset_add(&pr->gone_packs, ip->pack_id);
+
+	if (rc >= 0)
+		rc = push_id(&pr->del_packs, &pr->ndel_packs,
+			     &pr->capdel_packs, ip->pack_id);
+	return rc;
+}
+
 /* Judges a pack the first time an index names it: gone when no blob in
- * it is needed, else kept (its unneeded blobs counted as reclaimable). */
+ * it is needed; repacked when a quarter or more of it is unneeded; else
+ * kept whole (its unneeded blobs counted as reclaimable). */
 static int judge_pack(pruner *pr, const vault_index_pack *ip)
 {
 	uint64_t unused = 0;
@@ -483,28 +618,31 @@ static int judge_pack(pruner *pr, const vault_index_pack *ip)
 		else
 			unused += ip->blobs[i].length;
 	}
-	if (needed > 0) {
+	if (needed > 0 && unused * VAULT_REPACK_UNUSED < ip->pack_size) {
 		if (unused) {
 			pr->r->packs_partial++;
 			pr->r->bytes_reclaimable += unused;
 		}
 		return 0;
 	}
-	pr->r->packs_deleted++;
-	pr->r->bytes_freed += ip->pack_size;
-	rc = vault__idset_add(&pr->gone_packs, ip->pack_id);
-	if (rc >= 0)
-		rc = push_id(&pr->del_packs, &pr->ndel_packs, &pr->capdel_packs,
-			     ip->pack_id);
-	return rc;
+	if (needed > 0)
+		rc = repack(pr, ip, unused);
+	else {
+		pr->r->packs_deleted++;
+		pr->r->bytes_freed += ip->pack_size;
+	}
+	return rc < 0 ? rc : mark_gone(pr, ip);
 }
 
-/* Writes an index object naming the packs of ip that stay (n of them). */
-static int write_kept(pruner *pr, vault_index_pack *ip, uint32_t n)
+/* Writes an index object naming the packs of ip that stay (n of them)
+ * and the packs the repack wrote from this index's packs (fresh[from..]). */
+static int write_kept(pruner *pr, vault_index_pack *ip, uint32_t n,
+		      size_t from)
 {
-	vault_index_pack *kept = sv_calloc(n ? n : 1, sizeof(*kept));
+	vault_index_pack *kept = sv_calloc(n + pr->nfresh - from + 1, sizeof(*kept));
 	uint8_t id[VAULT_ID_LEN];
 	uint32_t i, k = 0;
+	size_t j;
 	sv_buf plain;
 	int rc = kept ? 0 : SV_ENOMEM;
 
@@ -512,6 +650,8 @@ static int write_kept(pruner *pr, vault_index_pack *ip, uint32_t n)
 	for (i = 0; rc == 0 && i < n; i++)
 		if (!vault__idset_has(&pr->gone_packs, ip[i].pack_id))
 			kept[k++] = ip[i]; /* borrowed blobs: not freed here */
+	for (j = from; rc == 0 && j < pr->nfresh; j++)
+		kept[k++] = pr->fresh[j];
 	if (rc == 0 && k > 0 && !pr->o->dry_run) {
 		rc = vault__index_encode(&plain, kept, k);
 		if (rc == 0)
@@ -519,7 +659,8 @@ static int write_kept(pruner *pr, vault_index_pack *ip, uint32_t n)
 						 VAULT_OBJ_INDEX, plain.ptr,
 						 plain.len, id);
 		if (rc == 0)
-			rc = vault__cache_add_index(pr->v->cache, id);
+			rc = push_id(&pr->new_idx, &pr->nnew_idx,
+				     &pr->capnew_idx, id);
 		if (rc == 0)
 			pr->r->indexes_written++;
 	}
@@ -532,14 +673,17 @@ static int prune_index(pruner *pr, const uint8_t id[VAULT_ID_LEN])
 {
 	vault_index_pack *ip = NULL;
 	uint32_t n = 0, i, gone = 0;
+	size_t from = pr->nfresh;
 	int rc = vault__index_load(pr->v, id, &ip, &n);
 
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = judge_pack(pr, &ip[i]);
+	if (rc == 0)
+		rc = flush_pack(pr); /* each index's repack in its own packs */
 	for (i = 0; rc == 0 && i < n; i++)
 		gone += vault__idset_has(&pr->gone_packs, ip[i].pack_id);
 	if (rc == 0 && gone > 0)
-		rc = write_kept(pr, ip, n);
+		rc = write_kept(pr, ip, n, from);
 	if (rc == 0 && gone > 0)
 		rc = push_id(&pr->old_idx, &pr->nold_idx, &pr->capold_idx, id);
 	if (rc == 0 && !pr->o->dry_run)
@@ -562,6 +706,33 @@ static int prune_indexes(pruner *pr)
 	return rc;
 }
 
+/* The cache learns the result in one transaction, once the vault has
+ * it all: after a crash or a failure before that, the next sync sees the
+ * index objects that went and reloads them (sync.c). */
+static int update_cache(pruner *pr)
+{
+	vault_cache *c = pr->v->cache;
+	size_t i;
+	int rc = vault__cache_begin(c);
+
+	for (i = 0; rc == 0 && i < pr->nold_idx; i++)
+		rc = vault__cache_del_index(c, pr->old_idx[i]);
+	for (i = 0; rc == 0 && i < pr->ndel_packs; i++)
+		rc = vault__cache_del_pack(c, pr->del_packs[i]);
+	/* After the old packs' chunks are forgotten: they point here now. */
+	for (i = 0; rc == 0 && i < pr->nfresh; i++)
+		rc = vault__cache_add_pack(c, pr->fresh[i].pack_id,
+					   pr->fresh[i].pack_size,
+					   pr->fresh[i].blobs,
+					   pr->fresh[i].count, 1);
+	for (i = 0; rc == 0 && i < pr->nnew_idx; i++)
+		rc = vault__cache_add_index(c, pr->new_idx[i]);
+	if (rc == 0)
+		return vault__cache_commit(c);
+	vault__cache_rollback(c);
+	return rc;
+}
+
 /* Steps 3 and 4: old index objects, then the packs only they named. */
 static int delete_data(pruner *pr)
 {
@@ -572,18 +743,12 @@ static int delete_data(pruner *pr)
 	for (i = 0; rc == 0 && i < pr->nold_idx; i++) {
 		vault__name_object(name, "index", pr->old_idx[i]);
 		rc = pr->v->be->ops->del(pr->v->be, name);
-		if (rc == 0)
-			rc = vault__cache_del_index(pr->v->cache,
-						    pr->old_idx[i]);
 	}
 	for (i = 0; rc == 0 && i < pr->ndel_packs; i++) {
 		vault__name_pack(name, pr->del_packs[i]);
 		rc = pr->v->be->ops->del(pr->v->be, name);
-		if (rc == 0)
-			rc = vault__cache_del_pack(pr->v->cache,
-						   pr->del_packs[i]);
 	}
-	return rc;
+	return rc == 0 ? update_cache(pr) : rc;
 }
 
 /* ---- the whole prune ---- */
@@ -636,6 +801,9 @@ static void pruner_release(pruner *pr)
 	free(pr->keep);
 	free(pr->del_packs);
 	free(pr->old_idx);
+	free(pr->new_idx);
+	vault__pack_free(pr->pb);
+	vault__index_free(pr->fresh, (uint32_t)pr->nfresh);
 }
 
 static int run_prune(pruner *pr)

@@ -233,7 +233,9 @@ typedef struct vault_prune_result {
 	uint64_t packs_deleted;     /* packs no remaining point needs */
 	uint64_t bytes_freed;       /* their bytes */
 	uint64_t indexes_written;   /* index objects rewritten without them */
-	uint64_t packs_partial;     /* packs kept for some of their blobs */
+	uint64_t packs_repacked;    /* packs a quarter or more unneeded: their
+				       needed blobs moved to new packs */
+	uint64_t packs_partial;     /* packs kept whole, partly unneeded */
 	uint64_t bytes_reclaimable; /* the unneeded blobs' bytes in those */
 	int data_deferred;          /* a backup was running: the points went,
 				       the data stays for the next prune */
@@ -244,9 +246,12 @@ typedef struct vault_prune_result {
  * Deletes the points, then every pack no remaining point needs, rewriting
  * the index objects that named them (new index objects first, then the
  * old ones, then the packs: a crash at any moment leaves a vault that
- * `vault check` accepts). Packs some remaining point still uses are kept
- * whole. Holds a "prune" lock object meanwhile; when a backup holds a live
- * lock (another machine backing up), only the points go. Unknown ids:
+ * `vault check` accepts). A pack some remaining point still uses is kept
+ * whole when less than a quarter of it is unneeded, else its needed blobs
+ * are copied (verified) into new packs, named by the new index objects,
+ * and it goes. Holds a "prune" lock object meanwhile; when a backup holds
+ * a live lock (another machine backing up), only the points go; another
+ * prune's live lock: SV_EBUSY before anything changes. Unknown ids:
  * SV_ENOTFOUND before anything changes. With dry_run nothing changes and
  * r says what would happen. The local cache follows.
  */

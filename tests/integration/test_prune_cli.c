@@ -20,6 +20,8 @@
 #define SHARED_SIZE (600 * 1024)
 #define OWN_SIZE (2 * 1024 * 1024)
 
+static uint32_t g_shared = 0;   /* the seed of shared.bin */
+
 typedef struct env {
 	char *dir, *vpath, *src, *cache_a, *cache_b, *home;
 	vault *a, *b;             /* two machines on one vault */
@@ -83,6 +85,7 @@ static int setup(void **state)
 	sv_assert_ok(vault_open(&e->a, e->vpath, NULL, PASS, e->cache_a));
 	sv_assert_ok(vault_open(&e->b, e->vpath, NULL, PASS, e->cache_b));
 	sv_assert_ok(sv_fs_mkdir_p(e->src, 0));
+	g_shared = 0;
 	write_file(e->src, "shared.bin", 0, SHARED_SIZE);
 	*state = e;
 	return 0;
@@ -132,7 +135,7 @@ static void restores(env *e, vault *v, const char *id, uint32_t seed)
 	o.point_id = id;
 	o.target_dir = to;
 	sv_assert_ok(vault_restore(v, &o, &r));
-	check_file(to, "shared.bin", 0, SHARED_SIZE);
+	check_file(to, "shared.bin", g_shared, SHARED_SIZE);
 	check_file(to, "own.bin", seed, OWN_SIZE);
 	sv_fs_remove_tree(to);
 	free(to);
@@ -217,13 +220,29 @@ static void test_prune__removes_unneeded_packs_and_keeps_the_rest(void **state)
 	restores(e, e->a, p[0], 1);
 	restores(e, e->a, p[3], 4);
 
+	/* The first pack holds shared.bin, which the last point needs, and
+	 * the first point's own data: deleting that point repacks it. */
+	prune(e->a, p[0], NULL, 1, &r);
+	assert_int_equal(r.packs_repacked, 1);
+	assert_int_equal(objects(e->a, "data/"), 2);
+	prune(e->a, p[0], NULL, 0, &r);
+	assert_int_equal(r.packs_repacked, 1);
+	assert_int_equal(r.packs_partial, 0);
+	assert_true(r.bytes_freed >= OWN_SIZE);
+	assert_int_equal(objects(e->a, "data/"), 2);
+	assert_int_equal(objects(e->a, "points/"), 1);
+	check_ok(e->a);
+	restores(e, e->a, p[3], 4);
+	check_ok(e->b);   /* the other machine's cache follows */
+	restores(e, e->b, p[3], 4);
+
 	/* An unknown id changes nothing. */
 	{
 		const char *ids[1] = { p[1] };
 		vault_prune_opts o = { ids, 1, "A", 0 };
 
 		assert_int_equal(vault_prune(e->a, &o, &r), SV_ENOTFOUND);
-		assert_int_equal(objects(e->a, "points/"), 2);
+		assert_int_equal(objects(e->a, "points/"), 1);
 	}
 }
 
@@ -418,10 +437,14 @@ static void test_prune__a_failure_at_any_step_leaves_a_sound_vault(void **state)
 		char gone[65];
 		int i, rc;
 
+		/* New shared data each round: the first point's pack holds it
+		 * and that point's own data, so deleting the point repacks. */
 		sv_time_set_fake(t0 + step * 7200);
+		g_shared = 1000u + (uint32_t)step;
+		write_file(e->src, "shared.bin", g_shared, SHARED_SIZE);
 		for (i = 0; i < 3; i++)
 			backup(e->a, e->src, "A", (uint32_t)(100 * step + i), p[i]);
-		ids[0] = p[1];
+		ids[0] = p[0];
 		memset(&o, 0, sizeof(o));
 		o.points = ids;
 		o.npoints = 1;
@@ -435,10 +458,12 @@ static void test_prune__a_failure_at_any_step_leaves_a_sound_vault(void **state)
 		rc = vault_prune(e->a, &o, &r);
 		e->a->be->ops = g_real;
 		failed = rc < 0;
+		if (rc == 0)
+			assert_int_equal(r.packs_repacked, 1);
 		assert_true(rc == 0 || strstr(sv_error_msg(), "injected"));
 		/* Whatever happened: a sound vault, the other points whole. */
 		check_ok(e->a);
-		restores(e, e->a, p[0], (uint32_t)(100 * step));
+		restores(e, e->a, p[1], (uint32_t)(100 * step + 1));
 		restores(e, e->a, p[2], (uint32_t)(100 * step + 2));
 		/* The next prune finishes the work, once a lock the failed
 		 * one may have left (as a crash would) has expired. */
@@ -450,7 +475,7 @@ static void test_prune__a_failure_at_any_step_leaves_a_sound_vault(void **state)
 		}
 		check_ok(e->a);
 		if (rc == 0)
-			assert_int_equal(vault_point_resolve(e->a, p[1], NULL, gone), SV_ENOTFOUND);
+			assert_int_equal(vault_point_resolve(e->a, p[0], NULL, gone), SV_ENOTFOUND);
 		assert_true(step < 40);
 	}
 	sv_time_set_fake(0);
