@@ -17,10 +17,14 @@
 #define PASS "correct horse battery staple"
 #define DAY 86400
 
+/* Wine lacks the wbengine and VSS services the preflight rightly wants
+ * (see test_wsb_cli.c); the scratch volume's free space is the test
+ * machine's business, not this test's. */
 #ifdef _WIN32
-#define WINE_SKIPS "--skip-check", "PF001", "--skip-check", "PF002",
+#define WINE_SKIPS "--skip-check", "PF001", "--skip-check", "PF002", \
+	"--skip-check", "PF005",
 #else
-#define WINE_SKIPS
+#define WINE_SKIPS "--skip-check", "PF005",
 #endif
 
 typedef struct env {
