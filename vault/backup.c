@@ -885,7 +885,7 @@ static int backup_lock(struct vault *v, const vault_backup_opts *o,
 	int rc = vault__lock_take(v, l, "backup", o->machine ? o->machine : "");
 
 	while (rc == 0) {
-		rc = vault__lock_find(v, "prune", NULL, 0, &found, holder,
+		rc = vault__lock_find(v, "prune", NULL, 1, &found, holder,
 				      sizeof(holder));
 		if (rc < 0 || !found)
 			break;
