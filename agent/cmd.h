@@ -81,5 +81,6 @@ int cmd_jobs_cancel(int argc, char **argv);
 int cmd_vault_credentials(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_passphrase_reset(int argc, char **argv);
+int cmd_vault_prune(int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 #include "agent.h"
 #include "job.h"
 #include "jobs.h"
+#include "retention.h"
 #include "diag.h"
 #include "sv_buf.h"
 #include "sv_env.h"
@@ -31,6 +32,7 @@ static json_t *job_details(const vault_backup_opts *o, const char *const *skips)
 						       "system_state")) ||
 	    (o->source_dir && sv_json_set(d, "source_dir", json_string(o->source_dir))) ||
 	    sv_json_set(d, "machine", json_string(o->machine)) ||
+	    sv_json_set(d, "trigger", json_incref(json_object_get(o->meta, "trigger"))) ||
 	    sv_json_set(d, "skipped_checks", arr)) {
 		json_decref(d);
 		return NULL;
@@ -98,6 +100,7 @@ int cmd_backup(int argc, char **argv)
 		{ "scratch", required_argument, NULL, 'S' },
 		{ "wbadmin-timeout", required_argument, NULL, 'W' },
 		{ "skip-check", required_argument, NULL, 'K' },
+		{ "scheduled", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const sv_cmd_def *cmd = sv_cmd_find("backup");
@@ -105,7 +108,6 @@ int cmd_backup(int argc, char **argv)
 	char machine[256] = "", fqdn[256] = "";
 	vault_backup_opts o;
 	vault_backup_result r;
-	json_t *tree_meta = NULL;
 	vault *v = NULL;
 	sv_wsb_args wa = { NULL, 0, NULL, NULL, NULL };
 	sv_agent_job job;
@@ -116,7 +118,8 @@ int cmd_backup(int argc, char **argv)
 	int nskips = 0;
 	char version[WSB_VERSION_LEN + 1] = "";
 	uint64_t threads = 0;
-	int c, rc;
+	int scheduled = 0, c, rc;
+	char skip[256];
 
 	memset(&o, 0, sizeof(o));
 	while ((c = sv_getopt(argc, argv, lo, cmd)) != -1) {
@@ -130,6 +133,7 @@ int cmd_backup(int argc, char **argv)
 				return sv_cmd_usage_error(cmd, "--threads takes a number from 1 to 64");
 			break;
 		case 'S': wa.scratch = optarg; break;
+		case 'D': scheduled = 1; break;
 		case 'K':
 			if (nskips == 15 || !diag_check_exists(optarg))
 				return sv_cmd_usage_error(cmd, "--skip-check takes a check id from 'sysvault preflight' (PF001..PF015), at most 15 times");
@@ -158,18 +162,35 @@ int cmd_backup(int argc, char **argv)
 	o.threads = (int)threads;
 	o.progress = sv_agent_progress;
 	o.cancel = interrupted;
-	rc = sv_agent_job_start(&job, "backup", job_details(&o, skips));
-	if (rc < 0)
+	o.meta = json_pack("{s:s}", "trigger", scheduled ? "scheduled" : "adhoc");
+	/* A skipped scheduled run leaves no job: nothing was attempted. */
+	rc = scheduled ? sv_agent_open_vault(&v, url, pass_file) : 0;
+	if (rc == 0 && scheduled &&
+	    (rc = sv_agent_scheduled_done(v, machine, skip, sizeof(skip))) > 0) {
+		vault_close(v);
+		json_decref(o.meta);
+		if (g_agent.json)
+			return sv_agent_print_json(json_pack("{s:b,s:s}", "skipped", 1,
+							     "message", skip));
+		printf("%s\n", skip);
+		return SV_EXIT_OK;
+	}
+	if (sv_agent_job_start(&job, "backup", job_details(&o, skips)) < 0) {
+		vault_close(v);
+		json_decref(o.meta);
 		return sv_cmd_fail();
+	}
 	job_id = job.id;
 	/* Every backup, scheduled or not, stops on a renamed machine. */
-	rc = sv_agent_identity_check();
 	if (rc == 0)
+		rc = sv_agent_identity_check();
+	if (rc == 0 && !v)
 		rc = sv_agent_open_vault(&v, url, pass_file);
 	/* A tree of files records the hardware it came from, as a system-state
 	 * point does. */
-	if (rc == 0 && o.source_dir && !(o.meta = tree_meta = json_pack("{s:o}", "hardware",
-									sv_agent_hardware_json())))
+	if (rc == 0 && o.source_dir &&
+	    (!o.meta || json_object_set_new(o.meta, "hardware",
+					    sv_agent_hardware_json()) < 0))
 		rc = SV_ENOMEM;
 	if (rc == 0 && o.source_dir)
 		rc = vault_backup(v, &o, &r);
@@ -181,12 +202,14 @@ int cmd_backup(int argc, char **argv)
 	sv_agent_progress_done();
 	if (rc == 0)
 		job_result(&job, &r, version);
+	if (rc == 0 && scheduled)
+		sv_agent_prune_after_backup(v, machine, &job);
 	sv_agent_job_vault(&job, v);
 	retries = v ? vault_retries(v) : 0;
 	warned = job.warning != NULL;
 	rc = sv_agent_job_end(&job, rc);
-	json_decref(tree_meta);
 	vault_close(v);
+	json_decref(o.meta);
 	if (rc < 0)
 		return sv_cmd_fail();
 	if (g_agent.json) {

@@ -17,9 +17,10 @@ static int add_point(void *ud, const vault_point_info *p)
 	json_t *o;
 
 	sv_time_format_utc(when, sizeof(when), p->time);
-	o = json_pack("{s:s,s:s,s:s,s:I,s:I}", "id", p->id, "machine", p->machine,
+	o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s}", "id", p->id, "machine", p->machine,
 		      "time", when, "files", (json_int_t)p->files,
-		      "bytes", (json_int_t)p->bytes);
+		      "bytes", (json_int_t)p->bytes,
+		      "trigger", p->scheduled ? "scheduled" : "adhoc");
 	if (!o || json_array_append_new(ud, o))
 		return sv_error_set(SV_ENOMEM, "out of memory listing points");
 	return 0;

@@ -155,7 +155,7 @@ int sv_agent_backup_system_state(vault *v, const sv_wsb_args *a,
 	wsb_backup_result wr;
 	wsb_layout layout;
 	char *target = NULL;
-	json_t *meta = NULL;
+	json_t *meta = NULL, *given = bo->meta;
 	int rc;
 
 	memset(&layout, 0, sizeof(layout));
@@ -167,6 +167,8 @@ int sv_agent_backup_system_state(vault *v, const sv_wsb_args *a,
 		rc = wsb_layout_scan(&layout, target, NULL);
 	if (rc == 0 && !(meta = point_meta(wr.version, &layout)))
 		rc = SV_ENOMEM;
+	if (rc == 0 && given && json_object_update_missing(meta, given) != 0)
+		rc = SV_ENOMEM;   /* the caller's fields ("trigger") */
 	if (rc == 0) {
 		bo->source_dir = target;
 		bo->meta = meta;
@@ -182,6 +184,7 @@ int sv_agent_backup_system_state(vault *v, const sv_wsb_args *a,
 			sv_agent_job_warn(a->job, "could not trim old versions on the staging volume: %s",
 					  sv_error_msg());
 	}
+	bo->meta = given;
 	json_decref(meta);
 	wsb_layout_release(&layout);
 	free(target);

@@ -40,7 +40,7 @@ const sv_cmd_def sv_commands[] = {
 	  "usage: sysvault backup [--vault <dir>] [--passphrase-file <file>]\n"
 	  "                       [--scratch <dir>] [--wbadmin-timeout <duration>]\n"
 	  "                       [--skip-check PF0xx]...\n"
-	  "                       [--machine <name>] [--threads <n>]\n"
+	  "                       [--machine <name>] [--threads <n>] [--scheduled]\n"
 	  "       sysvault backup --source-dir <dir> [...]\n"
 	  "\n"
 	  "Runs the blocking preflight checks (see 'sysvault preflight'; a\n"
@@ -65,7 +65,18 @@ const sv_cmd_def sv_commands[] = {
 	  "On a registered machine the vault and its key come from the\n"
 	  "registration. Every backup first compares this machine's name and\n"
 	  "FQDN with the registration's and stops with MACHINE_RENAMED on a\n"
-	  "change (fix: 'sysvault register' again).\n" },
+	  "change (fix: 'sysvault register' again).\n"
+	  "\n"
+	  "--scheduled marks the point as made by the schedule (else it is\n"
+	  "ad-hoc; retention keeps ad-hoc points by the daily rule only). A\n"
+	  "scheduled backup is skipped, with exit code 0, one line (with --json\n"
+	  "{\"skipped\": true}) and no job, when a scheduled point of this\n"
+	  "machine already exists in the current window: the local day, or\n"
+	  "from the time of \"schedule\" in config.json to the same time the\n"
+	  "next day. After a scheduled backup the saved retention\n"
+	  "policy (see 'sysvault vault prune') is applied to this machine's\n"
+	  "points as part of the same job; a failed prune makes the job\n"
+	  "completed with warnings (exit code 1), never failed.\n" },
 	{ "points", cmd_points, "List the recovery points in the vault",
 	  "usage: sysvault points [--vault <dir>] [--passphrase-file <file>]\n"
 	  "                       [--machine <name>] [--credentials <file>] [--json]\n"
@@ -214,6 +225,26 @@ const sv_cmd_def sv_commands[] = {
 	  "other machine is refused: only the original machine can reset it.\n"
 	  "Restoring elsewhere needs a credentials file and the current\n"
 	  "passphrase; with any other passphrase nothing can be restored.\n" },
+	{ "vault prune", cmd_vault_prune, "Delete the recovery points retention no longer keeps",
+	  "usage: sysvault vault prune [--retain-daily <days>] [--retain-weekly <weeks>]\n"
+	  "                            [--weekly-on <day>] [--retain-monthly <months>]\n"
+	  "                            [--monthly-on <1-28|last>] [--retain-yearly <years>]\n"
+	  "                            [--yearly-in <month>] [--save] [--dry-run]\n"
+	  "                            [--machine <name>] [--vault <dir>]\n"
+	  "                            [--passphrase-file <file>] [--json]\n"
+	  "\n"
+	  "Applies the retention policy (docs/operations.md, \"Retention\") to\n"
+	  "each machine's points (only <name>'s with --machine), deletes the\n"
+	  "points it no longer keeps, then the packs no remaining point needs.\n"
+	  "Ranges: daily 7-9999 days (required), weekly 4-5163 weeks, monthly\n"
+	  "3-1188 months, yearly 1-99 years; defaults Sunday, the 1st, January.\n"
+	  "The options override the policy saved in config.json (\"retention\");\n"
+	  "--save stores the result as that policy. --dry-run lists each point\n"
+	  "that would go with the reason and the bytes that would be freed, and\n"
+	  "changes nothing. Safe while other machines back up: their data stays\n"
+	  "until a prune runs with no backup in progress (exit code 1 then).\n"
+	  "A prune is a job ('sysvault jobs'); another prune running on any\n"
+	  "machine makes this one stop before it changes anything (exit code 2).\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 

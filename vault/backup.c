@@ -87,6 +87,7 @@ typedef struct pipeline {
 	uint64_t packs_written;
 
 	vault_backup_result *r;
+	vault_lock *lock;       /* held while the backup runs (prune.c) */
 } pipeline;
 
 /* Records the first error (from any thread) and stops the pipeline. Call
@@ -587,6 +588,15 @@ static void report(collector *c, int force)
 	pl->o->progress(pl->o->ud, &p);
 }
 
+/* Rewrites the backup's lock object before it expires (a failure is
+ * retried next time; point_write refuses to commit under a lapsed lock). */
+static void keep_lock(pipeline *pl)
+{
+	if (pl->lock && vault__lock_refresh(pl->v, pl->lock, 0) < 0)
+		sv_log_warn("cannot refresh the backup's vault lock: %s",
+			    sv_error_msg());
+}
+
 /* Waits for the next job in order; NULL when everything is consumed or
  * the pipeline stopped. */
 static job *next_done(pipeline *pl, collector *c)
@@ -607,6 +617,7 @@ static job *next_done(pipeline *pl, collector *c)
 		if (sv_cond_timedwait(pl->done, pl->mu, 200) == SV_ETIMEOUT) {
 			sv_mutex_unlock(pl->mu);
 			report(c, 0);
+			keep_lock(pl);
 			if (pl->o->cancel && pl->o->cancel(pl->o->ud))
 				fail(pl, sv_error_set(SV_ECANCELLED, "backup cancelled"));
 			sv_mutex_lock(pl->mu);
@@ -643,6 +654,7 @@ static int collect(collector *c)
 		}
 		if ((++n & 63) == 0) {
 			report(c, 0);
+			keep_lock(pl);
 			if (pl->o->cancel && pl->o->cancel(pl->o->ud))
 				fail(pl, sv_error_set(SV_ECANCELLED, "backup cancelled"));
 		}
@@ -706,8 +718,15 @@ static int point_write(pipeline *pl, json_t *files)
 	uint8_t id[VAULT_ID_LEN];
 	char *text = NULL, *stext = NULL;
 	int64_t t = sv_time_now();
-	int rc;
+	const char *trigger;
+	int rc = 0;
 
+	/* A prune elsewhere may have judged this backup's data unneeded once
+	 * its lock expired: committing a point on top of that could lose it. */
+	if (pl->lock && t >= pl->lock->expires)
+		return sv_error_set(SV_EBUSY, "the backup's vault lock expired at "
+				    "a time it could not be refreshed; run the "
+				    "backup again");
 	rc = point_build(&p, pl, files, t);
 	if (rc == 0 && !(text = sv_json_dump(p, 0)))
 		rc = SV_ENOMEM;
@@ -717,6 +736,9 @@ static int point_write(pipeline *pl, json_t *files)
 	if (rc == 0) {
 		sum = json_pack("{s:I,s:I}", "files", (json_int_t)pl->r->files,
 				"bytes", (json_int_t)pl->r->bytes_read);
+		if (sum && pl->o->meta &&
+		    sv_json_str(pl->o->meta, "trigger", &trigger) == 0)
+			json_object_set_new(sum, "trigger", json_string(trigger));
 		stext = sum ? sv_json_dump(sum, 0) : NULL;
 		rc = stext ? vault__cache_add_point(pl->v->cache, id,
 						    pl->o->machine ? pl->o->machine : "",
@@ -852,8 +874,37 @@ static int run(pipeline *pl, collector *c, int nworkers)
 	return 0;
 }
 
+/* Takes the backup's lock object, waits while another machine prunes,
+ * then brings the cache up to date: what a prune removed before the lock
+ * was taken must not be deduplicated against. */
+static int backup_lock(struct vault *v, const vault_backup_opts *o,
+		       vault_lock *l)
+{
+	char holder[320];
+	int found = 0;
+	int rc = vault__lock_take(v, l, "backup", o->machine ? o->machine : "");
+
+	while (rc == 0) {
+		rc = vault__lock_find(v, "prune", NULL, 1, &found, holder,
+				      sizeof(holder));
+		if (rc < 0 || !found)
+			break;
+		sv_log_info("waiting for the prune of %s to end", holder);
+		if (o->cancel && o->cancel(o->ud)) {
+			rc = sv_error_set(SV_ECANCELLED, "backup cancelled");
+			break;
+		}
+		sv_time_sleep_ms(5000);
+		rc = vault__lock_refresh(v, l, 0);
+	}
+	if (rc == 0)
+		rc = vault_sync(v, 0, NULL);
+	return rc;
+}
+
 int vault_backup(vault *v, const vault_backup_opts *o, vault_backup_result *r)
 {
+	vault_lock lock;
 	pipeline pl;
 	collector c;
 	uint64_t start = sv_time_mono_ms(), indexed = 0;
@@ -864,9 +915,12 @@ int vault_backup(vault *v, const vault_backup_opts *o, vault_backup_result *r)
 	memset(&c, 0, sizeof(c));
 	if (nworkers > 64)
 		nworkers = 64;
+	memset(&lock, 0, sizeof(lock));
 	rc = pipeline_init(&pl, v, o, r);
 	if (rc == 0)
 		rc = collector_init(&c, &pl);
+	if (rc == 0 && (rc = backup_lock(v, o, &lock)) == 0)
+		pl.lock = &lock;
 	if (rc == 0)
 		rc = vault__reconcile_unindexed(v);
 	if (rc == 0)
@@ -882,5 +936,6 @@ int vault_backup(vault *v, const vault_backup_opts *o, vault_backup_result *r)
 		report(&c, 1);
 	collector_release(&c);
 	pipeline_release(&pl);
+	vault__lock_release(v, &lock);
 	return rc;
 }

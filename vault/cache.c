@@ -68,6 +68,8 @@ enum cache_q {
 	Q_POINTS,
 	Q_DEL_POINT,
 	Q_STATS,
+	Q_INDEXES,
+	Q_DEL_INDEX,
 	Q_COUNT
 };
 
@@ -119,6 +121,8 @@ static const char *const cache_sql[Q_COUNT] = {
 	[Q_STATS] = "SELECT (SELECT count(*) FROM packs), "
 		    "(SELECT count(*) FROM chunks), "
 		    "(SELECT coalesce(sum(size), 0) FROM packs)",
+	[Q_INDEXES] = "SELECT id FROM indexes",
+	[Q_DEL_INDEX] = "DELETE FROM indexes WHERE id = ?1",
 };
 
 static const char cache_meta_table[] =
@@ -822,6 +826,49 @@ int vault__cache_add_index(vault_cache *c, const uint8_t index_id[VAULT_ID_LEN])
 	int changes;
 
 	return write_id(c, Q_ADD_INDEX, index_id, &changes);
+}
+
+int vault__cache_del_index(vault_cache *c, const uint8_t index_id[VAULT_ID_LEN])
+{
+	int changes;
+
+	return write_id(c, Q_DEL_INDEX, index_id, &changes);
+}
+
+/* Reads every id first: the callback may change the table. */
+int vault__cache_indexes(vault_cache *c, vault_id_cb cb, void *ud)
+{
+	sqlite3_stmt *st = c->q[Q_INDEXES];
+	uint8_t (*ids)[VAULT_ID_LEN] = NULL, (*p)[VAULT_ID_LEN];
+	size_t n = 0, cap = 0, i;
+	int src = SQLITE_DONE, rc = 0;
+
+	while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((p = grow(ids, &cap, n, VAULT_ID_LEN)) == NULL)
+			rc = SV_ENOMEM;
+		else if (!column_id(st, 0, (ids = p)[n++]))
+			rc = cache_bad_row(c, "indexes");
+	}
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = cache_fail(c->db, c->path, src);
+	sqlite3_reset(st);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = cb(ud, ids[i]);
+	free(ids);
+	return rc;
+}
+
+int vault__cache_forget_indexed(vault_cache *c)
+{
+	int rc = exec(c, "BEGIN IMMEDIATE;"
+		    "DELETE FROM chunks WHERE pack IN "
+		    "(SELECT id FROM packs WHERE indexed = 1);"
+		    "DELETE FROM packs WHERE indexed = 1;"
+		    "DELETE FROM indexes; COMMIT;");
+
+	if (rc < 0 && !sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
 /* ---- recovery points ---- */

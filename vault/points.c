@@ -93,9 +93,14 @@ static int list_one(void *ud, const uint8_t id[VAULT_ID_LEN],
 	sv_hex_encode(info.id, id, VAULT_ID_LEN);
 	sv_strlcpy(info.machine, machine, sizeof(info.machine));
 	info.time = time;
+	info.scheduled = 1;   /* points older than the field: as scheduled */
 	if (summary && sv_json_parse(&s, summary, strlen(summary), "summary") == 0) {
+		const char *trigger;
+
 		sv_json_u64(s, "files", &info.files);
 		sv_json_u64(s, "bytes", &info.bytes);
+		if (sv_json_str(s, "trigger", &trigger) == 0)
+			info.scheduled = strcmp(trigger, "adhoc") != 0;
 	}
 	json_decref(s);
 	return c->cb(c->ud, &info);

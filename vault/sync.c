@@ -65,6 +65,8 @@ static int load_index(struct vault *v, const uint8_t id[VAULT_ID_LEN])
 typedef struct sync_walk {
 	struct vault *v;
 	vault_sync_result *r;
+	vault_idset seen;     /* objects listed: what the cache may keep */
+	int stale;            /* the cache knows an object no longer there */
 } sync_walk;
 
 static int sync_index(void *ud, const char *name, uint64_t size)
@@ -76,6 +78,8 @@ static int sync_index(void *ud, const char *name, uint64_t size)
 	(void)size;
 	if (vault__name_parse_object(id, name, "index") < 0)
 		return 0;   /* not an object name: not ours to judge here */
+	if ((rc = vault__idset_add(&w->seen, id)) < 0)
+		return rc;
 	rc = vault__cache_has_index(w->v->cache, id);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
@@ -92,7 +96,7 @@ static int point_summary(char **out, const json_t *p, const char **machine,
 			 int64_t *t)
 {
 	json_t *st, *sum = json_object();
-	const char *time;
+	const char *time, *trigger = NULL;
 	uint64_t files = 0, bytes = 0;
 	int rc;
 
@@ -108,6 +112,9 @@ static int point_summary(char **out, const json_t *p, const char **machine,
 	rc = sv_json_set(sum, "files", json_integer((json_int_t)files));
 	if (rc == 0)
 		rc = sv_json_set(sum, "bytes", json_integer((json_int_t)bytes));
+	/* Retention needs it (vault_point_info.scheduled). */
+	if (rc == 0 && sv_json_str(p, "trigger", &trigger) == 0)
+		rc = sv_json_set(sum, "trigger", json_string(trigger));
 	if (rc == 0 && !(*out = sv_json_dump(sum, 0)))
 		rc = SV_ENOMEM;
 done:
@@ -128,6 +135,8 @@ static int sync_point(void *ud, const char *name, uint64_t size)
 	(void)size;
 	if (vault__name_parse_object(id, name, "points") < 0)
 		return 0;
+	if ((rc = vault__idset_add(&w->seen, id)) < 0)
+		return rc;
 	rc = vault__cache_has_point(w->v->cache, id);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
@@ -206,21 +215,80 @@ static int sync_pack(void *ud, const char *name, uint64_t size)
 	return rc;
 }
 
+/* An id the cache holds that the listing did not show: removed by a
+ * prune (here or on another machine). */
+static int note_gone(void *ud, const uint8_t id[VAULT_ID_LEN])
+{
+	sync_walk *w = ud;
+
+	if (!vault__idset_has(&w->seen, id))
+		w->stale = 1;
+	return 0;
+}
+
+/* Index objects a prune replaced: the packs they named may be gone, so
+ * the cache forgets every indexed pack and reloads the index objects
+ * (chunks are never looked up in a pack that no longer exists). */
+static int sync_indexes(sync_walk *w)
+{
+	int rc = w->v->be->ops->list(w->v->be, "index/", sync_index, w);
+
+	if (rc == 0)
+		rc = vault__cache_indexes(w->v->cache, note_gone, w);
+	if (rc < 0 || !w->stale)
+		return rc;
+	sv_log_info("index objects were replaced by a prune: reloading them");
+	w->stale = 0;
+	rc = vault__cache_forget_indexed(w->v->cache);
+	if (rc == 0)
+		rc = w->v->be->ops->list(w->v->be, "index/", sync_index, w);
+	return rc;
+}
+
+static int drop_gone_point(void *ud, const uint8_t id[VAULT_ID_LEN],
+			   const char *machine, int64_t time,
+			   const char *summary)
+{
+	sync_walk *w = ud;
+
+	(void)machine;
+	(void)time;
+	(void)summary;
+	if (vault__idset_has(&w->seen, id))
+		return 0;
+	return vault__cache_del_point(w->v->cache, id);
+}
+
+static int sync_points(sync_walk *w)
+{
+	int rc;
+
+	vault__idset_release(&w->seen);
+	rc = w->v->be->ops->list(w->v->be, "points/", sync_point, w);
+	if (rc == 0)
+		rc = vault__cache_points(w->v->cache, drop_gone_point, w);
+	return rc;
+}
+
 int vault_sync(vault *v, int full, vault_sync_result *r)
 {
 	vault_sync_result local;
-	sync_walk w = { v, r ? r : &local };
+	sync_walk w;
 	int rc = 0;
 
+	memset(&w, 0, sizeof(w));
+	w.v = v;
+	w.r = r ? r : &local;
 	memset(w.r, 0, sizeof(*w.r));
 	if (full)
 		rc = vault__cache_clear(v->cache);
 	if (rc == 0)
-		rc = v->be->ops->list(v->be, "index/", sync_index, &w);
+		rc = sync_indexes(&w);
 	if (rc == 0 && full)
 		rc = v->be->ops->list(v->be, "data/", sync_pack, &w);
 	if (rc == 0)
-		rc = v->be->ops->list(v->be, "points/", sync_point, &w);
+		rc = sync_points(&w);
+	vault__idset_release(&w.seen);
 	if (rc < 0)
 		sv_error_prefix("cannot synchronise the cache with vault '%s'",
 				v->be->url);

@@ -147,6 +147,9 @@ typedef struct vault_point_info {
 	int64_t time;
 	uint64_t files;
 	uint64_t bytes;
+	int scheduled;            /* the point's "trigger": 1 "scheduled" (or
+				     absent: points older than the field),
+				     0 "adhoc" */
 } vault_point_info;
 
 typedef int (*vault_point_list_cb)(void *ud, const vault_point_info *p);
@@ -250,5 +253,42 @@ int vault_machine_store(vault *v, const json_t *record, char id_out[65]);
  * purpose ("credentials"): only a holder of the key can make or check it. */
 int vault_auth_tag(const vault *v, const char *purpose, const void *data,
 		   size_t n, uint8_t tag[32]);
+/* ---- prune ---- */
+
+typedef struct vault_prune_opts {
+	const char *const *points;  /* full ids of the points to delete */
+	size_t npoints;
+	const char *machine;        /* named in the prune's lock object */
+	int dry_run;                /* compute the result; change nothing */
+} vault_prune_opts;
+
+typedef struct vault_prune_result {
+	uint64_t points_deleted;
+	uint64_t packs_deleted;     /* packs no remaining point needs */
+	uint64_t bytes_freed;       /* their bytes */
+	uint64_t indexes_written;   /* index objects rewritten without them */
+	uint64_t packs_repacked;    /* packs a quarter or more unneeded: their
+				       needed blobs moved to new packs */
+	uint64_t packs_partial;     /* packs kept whole, partly unneeded */
+	uint64_t bytes_reclaimable; /* the unneeded blobs' bytes in those */
+	int data_deferred;          /* a backup was running: the points went,
+				       the data stays for the next prune */
+	char deferred_by[320];      /* that backup's machine and start */
+} vault_prune_result;
+
+/*
+ * Deletes the points, then every pack no remaining point needs, rewriting
+ * the index objects that named them (new index objects first, then the
+ * old ones, then the packs: a crash at any moment leaves a vault that
+ * `vault check` accepts). A pack some remaining point still uses is kept
+ * whole when less than a quarter of it is unneeded, else its needed blobs
+ * are copied (verified) into new packs, named by the new index objects,
+ * and it goes. Holds a "prune" lock object meanwhile; when a backup holds
+ * a live lock (another machine backing up), only the points go; another
+ * prune's live lock: SV_EBUSY before anything changes. Unknown ids:
+ * SV_ENOTFOUND before anything changes. With dry_run nothing changes and
+ * r says what would happen. The local cache follows.
+ */
+int vault_prune(vault *v, const vault_prune_opts *o, vault_prune_result *r);
 
 #endif

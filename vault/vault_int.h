@@ -515,4 +515,59 @@ int vault__reconcile_unindexed(struct vault *v);
  * indexed. *packs gets how many it named (0: nothing written). */
 int vault__write_index(struct vault *v, uint64_t *packs);
 
+/* ------------------------------------------------------------------ */
+/* prune.c - sets of ids, lock objects, removing unneeded data.        */
+
+/* A set of 32-byte ids (chunk, pack, object ids), open addressing; grows
+ * to at most VAULT_IDSET_MAX entries (SV_ENOMEM past it). */
+#define VAULT_IDSET_MAX ((size_t)1 << 27)
+typedef struct vault_idset {
+	uint8_t (*slots)[VAULT_ID_LEN];
+	size_t cap, n;
+	int has_zero;      /* the all-zero id, which marks empty slots */
+} vault_idset;
+
+void vault__idset_release(vault_idset *s);
+/* 1 when added, 0 when it was there already, or SV_ENOMEM. */
+int vault__idset_add(vault_idset *s, const uint8_t id[VAULT_ID_LEN]);
+int vault__idset_has(const vault_idset *s, const uint8_t id[VAULT_ID_LEN]);
+
+/*
+ * Lock objects (locks/<hex 16 random bytes>, kind 'L'): a backup holds one
+ * of kind "backup" while it runs, a prune one of kind "prune". Each
+ * expires VAULT_LOCK_TTL seconds after it was written; the holder writes a
+ * fresh one every VAULT_LOCK_REFRESH seconds. docs/vault-format.md.
+ */
+#define VAULT_LOCK_TTL 1800
+#define VAULT_LOCK_REFRESH 300
+typedef struct vault_lock {
+	char name[VAULT_NAME_MAX];   /* "" when none is held */
+	char kind[16];
+	char machine[256];
+	int64_t expires;             /* sv_time_now() clock */
+	uint64_t refreshed_ms;       /* monotonic, of the last write */
+} vault_lock;
+
+/* Writes a new lock object of kind for machine. */
+int vault__lock_take(struct vault *v, vault_lock *l, const char *kind,
+		     const char *machine);
+/* Writes a fresh lock object and removes the previous one when
+ * VAULT_LOCK_REFRESH seconds have passed (force: now). */
+int vault__lock_refresh(struct vault *v, vault_lock *l, int force);
+/* Removes the lock object (errors are logged: it expires anyway). */
+void vault__lock_release(struct vault *v, vault_lock *l);
+/* Looks for a live lock of kind held by someone else than self (self may
+ * be NULL): *found = 1 and holder gets "<machine> since <time>". Expired
+ * locks are removed when remove_expired. */
+int vault__lock_find(struct vault *v, const char *kind, const vault_lock *self,
+		     int remove_expired, int *found, char *holder, size_t n);
+
+/* Cache additions for prune and for noticing what another machine pruned. */
+typedef int (*vault_id_cb)(void *ud, const uint8_t id[VAULT_ID_LEN]);
+int vault__cache_indexes(vault_cache *c, vault_id_cb cb, void *ud);
+int vault__cache_del_index(vault_cache *c, const uint8_t index_id[VAULT_ID_LEN]);
+/* Forgets every index object and every indexed pack with its chunks (an
+ * index disappeared: it is reloaded from the vault); unindexed packs stay. */
+int vault__cache_forget_indexed(vault_cache *c);
+
 #endif
