@@ -38,7 +38,7 @@ typedef int (*sv_cmd_fn)(int argc, char **argv);
 typedef struct sv_cmd_def {
 	const char *name;     /* may be two words: "vault init" */
 	sv_cmd_fn fn;
-	const char *summary;  /* one line for the command list */
+	const char *summary;  /* one line for the command list; NULL: not listed */
 	const char *usage;    /* full --help text */
 } sv_cmd_def;
 
@@ -77,5 +77,7 @@ int cmd_preflight(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
 int cmd_jobs_show(int argc, char **argv);
 int cmd_jobs_cancel(int argc, char **argv);
+int cmd_install_setup(int argc, char **argv);
+int cmd_uninstall_cleanup(int argc, char **argv);
 
 #endif

@@ -151,6 +151,23 @@ const sv_cmd_def sv_commands[] = {
 	  "one it was writing; 'sysvault jobs show <id>' lists the finished files\n"
 	  "(\"files_restored\" in the details). A vault check runs to its end.\n"
 	  "A job that has already ended is refused: \"job N is not running\".\n" },
+	/* Maintenance commands the Windows installer runs: no summary, so
+	 * they stay out of the command list (docs/install.md). */
+	{ "install-setup", cmd_install_setup, NULL,
+	  "usage: sysvault install-setup\n"
+	  "\n"
+	  "Run by the Windows installer after it copied the files: adds the\n"
+	  "folder of this sysvault.exe to the machine PATH and creates the state\n"
+	  "directory with access for SYSTEM and Administrators only. Running it\n"
+	  "again changes nothing. Needs an elevated prompt.\n" },
+	{ "uninstall-cleanup", cmd_uninstall_cleanup, NULL,
+	  "usage: sysvault uninstall-cleanup [--remove-state]\n"
+	  "\n"
+	  "Run by the Windows installer before it removes the files: detaches the\n"
+	  "staging VHDX and removes this sysvault.exe's folder from the machine\n"
+	  "PATH; with --remove-state (msiexec ... REMOVESTATE=1) also deletes the\n"
+	  "state directory: jobs, configuration, cache and scratch. Every step is\n"
+	  "tried; exit code 2 when one failed.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 
@@ -238,7 +255,8 @@ void sv_print_command_list(FILE *f)
 	      "into a vault (local disk, Azure Blob Storage, S3).\n\n"
 	      "Commands:\n", f);
 	for (c = sv_commands; c->name; c++)
-		fprintf(f, "  %-20s %s\n", c->name, c->summary);
+		if (c->summary)
+			fprintf(f, "  %-20s %s\n", c->name, c->summary);
 	fputs("\nGlobal options:\n"
 	      "  --json               print data as JSON on stdout\n"
 	      "  --verbose, -v        more detail on stderr (repeat for debug)\n"
