@@ -133,7 +133,9 @@ const sv_cmd_def sv_commands[] = {
 	  "restarted) is failed with code INTERRUPTED the next time sysvault\n"
 	  "opens the job list, as is a job still running after 30 days. Only one\n"
 	  "backup runs at a time: a second one is refused naming the running job.\n"
-	  "The jobs are kept in jobs.db in the state directory.\n" },
+	  "The jobs are kept in jobs.db in the state directory. Each job's end\n"
+	  "is also one event in the Application log (syslog elsewhere), with\n"
+	  "IDs 1000 to 1004 by outcome: docs/events.md.\n" },
 	{ "jobs show", cmd_jobs_show, "Show one job in full",
 	  "usage: sysvault jobs show <id> [--json]\n"
 	  "\n"
