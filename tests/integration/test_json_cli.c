@@ -17,11 +17,12 @@
 #define PASS "correct horse battery staple"
 
 /* Wine lacks the wbengine and VSS services the preflight rightly wants
- * (see test_wsb_cli.c). */
+ * (see test_wsb_cli.c); another wbadmin on the machine (PF009) is not
+ * what this test is about. */
 #ifdef _WIN32
-#define WINE_SKIPS "--skip-check", "PF001", "--skip-check", "PF002",
+#define SKIPS "--skip-check", "PF001", "--skip-check", "PF002", "--skip-check", "PF009",
 #else
-#define WINE_SKIPS
+#define SKIPS "--skip-check", "PF009",
 #endif
 
 #define MAX_ARGS 16
@@ -40,8 +41,8 @@ static const struct json_case {
 } cases[] = {
 	{ "version", 0, { "version" } },
 	{ "vault init", 0, { "vault", "init", "--vault", "@VAULT@" } },
-	{ "backup", 0, { "backup", WINE_SKIPS "--vault", "@VAULT@" } },
-	{ NULL, 2, { "backup", WINE_SKIPS "--vault", "@DIR@no-such-vault" } },
+	{ "backup", 0, { "backup", SKIPS "--vault", "@VAULT@" } },
+	{ NULL, 2, { "backup", SKIPS "--vault", "@DIR@no-such-vault" } },
 	{ "points", 0, { "points", "--vault", "@VAULT@" } },
 	{ "restore", 0, { "restore", "--point", "latest", "--to", "@RESTORE@", "--vault", "@VAULT@" } },
 	{ "vault check", 0, { "vault", "check", "--vault", "@VAULT@" } },
