@@ -4,12 +4,15 @@
  * write it to the platform's log.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "events.h"
 #include "jobs.h"
 #include "sv_buf.h"
+#include "sv_env.h"
+#include "sv_fs.h"
 #include "sv_log.h"
 
 uint32_t sv_event_id(const char *state, const char *code)
@@ -97,4 +100,43 @@ void sv_event_line(char *buf, size_t size, const sv_event *ev)
 		 "%s stored; code %s: %s", s[SV_EVENT_S_JOB], s[SV_EVENT_S_KIND],
 		 outcome(ev->id), ev->id, s[SV_EVENT_S_DURATION], s[SV_EVENT_S_BYTES_READ],
 		 s[SV_EVENT_S_BYTES_STORED], s[SV_EVENT_S_CODE], s[SV_EVENT_S_MESSAGE]);
+}
+
+/* Appends line and a newline at the end of the file at path. */
+static int append_line(const char *path, const char *line)
+{
+	sv_file *f = NULL;
+	uint64_t size = 0;
+	sv_buf b;
+	int rc;
+
+	sv_buf_init(&b, SV_EVENT_MESSAGE_MAX + 512);
+	rc = sv_buf_printf(&b, "%s\n", line);
+	if (rc == 0)
+		rc = sv_file_open(&f, path, SV_O_WRITE | SV_O_CREATE);
+	if (rc == 0)
+		rc = sv_file_size(f, &size);
+	if (rc == 0)
+		rc = sv_file_pwrite(f, b.ptr, b.len, size);
+	if (f) {
+		int crc = sv_file_close(f);
+
+		rc = rc < 0 ? rc : crc;
+	}
+	sv_buf_release(&b);
+	return rc;
+}
+
+int sv_event_write(const sv_event *ev)
+{
+	char line[SV_EVENT_MESSAGE_MAX + 256];
+	char *file = sv_env_get("SYSVAULT_EVENT_FILE");
+	int rc = sv_event_report(ev), frc = 0;
+
+	if (file && file[0]) {
+		sv_event_line(line, sizeof(line), ev);
+		frc = append_line(file, line);
+	}
+	free(file);
+	return rc < 0 ? rc : frc;
 }

@@ -85,10 +85,18 @@ void sv_event_line(char *buf, size_t size, const sv_event *ev);
 
 /*
  * Writes ev to the system log: ReportEventW under the source "sysvault"
- * on Windows, syslog() with the level's priority elsewhere. Returns 0, or
- * an sv_err (the sv_error says why) when the log refused it; a job's
- * outcome never depends on it.
+ * on Windows, syslog() with the level's priority elsewhere (events_win.c,
+ * events_posix.c). Returns 0, or an sv_err (the sv_error says why) when
+ * the log refused it; a job's outcome never depends on it.
  */
 int sv_event_report(const sv_event *ev);
+
+/*
+ * What a job's end calls: sv_event_report(), and when $SYSVAULT_EVENT_FILE
+ * names a file, also appends the syslog line to it (created if missing),
+ * for tests and for collectors that read a plain file. Returns the first
+ * failure.
+ */
+int sv_event_write(const sv_event *ev);
 
 #endif

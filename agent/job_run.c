@@ -27,7 +27,7 @@ static void report_event(const sv_agent_job *j, const sv_job_end *e)
 	sv_event ev;
 
 	sv_event_format(&ev, &ej);
-	if (sv_event_report(&ev) < 0) {
+	if (sv_event_write(&ev) < 0) {
 		sv_log_warn("job %lld: no event written: %s", (long long)j->id, sv_error_msg());
 		if (code)
 			sv_error_set(code, "%s", saved ? saved : "");

@@ -9,6 +9,10 @@
 #include "jobs.h"
 #include "sv_log.h"
 
+#ifdef _WIN32
+#include <windows.h>
+#endif
+
 static sv_event_job a_job(const char *state, const char *code, const char *message)
 {
 	sv_event_job j = { 42, "backup", state, code, message, 35, 1048576, 4096 };
@@ -181,6 +185,69 @@ static void test_events__report_accepts_every_level(void **s)
 	}
 }
 
+#ifdef _WIN32
+/* Renders message id of the table in sysvault.exe with ev's insertion
+ * strings, as Event Viewer does; returns the text in UTF-8 (static). */
+static const char *render(HMODULE exe, const sv_event *ev)
+{
+	static char out[4096];
+	wchar_t w[SV_EVENT_NSTRINGS][SV_EVENT_MESSAGE_MAX], *text = NULL;
+	DWORD_PTR args[SV_EVENT_NSTRINGS];
+	int i;
+
+	for (i = 0; i < SV_EVENT_NSTRINGS; i++) {
+		assert_true(MultiByteToWideChar(CP_UTF8, 0, ev->strings[i], -1, w[i],
+						SV_EVENT_MESSAGE_MAX) > 0);
+		args[i] = (DWORD_PTR)w[i];
+	}
+	if (!FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_ARGUMENT_ARRAY |
+			    FORMAT_MESSAGE_ALLOCATE_BUFFER, exe, ev->id, 0, (LPWSTR)&text, 0,
+			    (va_list *)args))
+		fail_msg("message %lu is not in sysvault.exe's message table (error %lu)",
+			 (unsigned long)ev->id, (unsigned long)GetLastError());
+	WideCharToMultiByte(CP_UTF8, 0, text, -1, out, sizeof(out), NULL, NULL);
+	LocalFree(text);
+	return out;
+}
+
+/* sysvault.exe carries a message for every ID, and each names the job
+ * with its insertion strings: what Event Viewer shows. */
+static void test_events__message_table_renders_every_id(void **s)
+{
+	static const struct {
+		const char *state, *code, *want;
+	} cases[] = {
+		{ SV_JOB_COMPLETED, NULL, "sysvault job 42 (backup) completed in 35 s: 1048576 "
+					  "bytes read, 4096 bytes stored." },
+		{ SV_JOB_WARNINGS, NULL, "Warning: the staging volume was not trimmed" },
+		{ SV_JOB_FAILED, "WSB_VSS_TIMEOUT", "Error code: WSB_VSS_TIMEOUT" },
+		{ SV_JOB_CANCELLED, NULL, "sysvault job 42 (backup) was cancelled after 35 s" },
+		{ SV_JOB_FAILED, "PF006", "stopped by preflight check PF006 after 35 s" },
+	};
+	wchar_t path[1024];
+	HMODULE exe;
+	sv_event ev;
+	size_t i;
+
+	(void)s;
+	assert_true(MultiByteToWideChar(CP_UTF8, 0, SV_SYSVAULT_EXE, -1, path, 1024) > 0);
+	exe = LoadLibraryExW(path, NULL, LOAD_LIBRARY_AS_DATAFILE);
+	assert_non_null(exe);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sv_event_job j = a_job(cases[i].state, cases[i].code,
+				       "the staging volume was not trimmed");
+		const char *text;
+
+		sv_event_format(&ev, &j);
+		text = render(exe, &ev);
+		if (!strstr(text, cases[i].want))
+			fail_msg("message %lu reads \"%s\", without \"%s\"",
+				 (unsigned long)ev.id, text, cases[i].want);
+	}
+	FreeLibrary(exe);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +261,9 @@ int main(void)
 		cmocka_unit_test(test_events__syslog_line_names_everything),
 		cmocka_unit_test(test_events__syslog_line_for_each_outcome),
 		cmocka_unit_test(test_events__report_accepts_every_level),
+#ifdef _WIN32
+		cmocka_unit_test(test_events__message_table_renders_every_id),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
