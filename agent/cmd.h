@@ -39,7 +39,7 @@ typedef int (*sv_cmd_fn)(int argc, char **argv);
 typedef struct sv_cmd_def {
 	const char *name;     /* may be two words: "vault init" */
 	sv_cmd_fn fn;
-	const char *summary;  /* one line for the command list */
+	const char *summary;  /* one line for the command list; NULL: not listed */
 	const char *usage;    /* full --help text */
 } sv_cmd_def;
 
@@ -82,5 +82,7 @@ int cmd_vault_credentials(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_passphrase_reset(int argc, char **argv);
 int cmd_vault_prune(int argc, char **argv);
+int cmd_install_setup(int argc, char **argv);
+int cmd_uninstall_cleanup(int argc, char **argv);
 
 #endif

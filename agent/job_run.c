@@ -8,10 +8,32 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "events.h"
 #include "jobs.h"
 #include "sv_buf.h"
 #include "sv_env.h"
 #include "sv_log.h"
+#include "sv_time.h"
+
+/* Writes a job's end to the system log. The log refusing it costs a
+ * warning, never the job's outcome, and leaves the sv_error as it was. */
+static void report_event(const sv_agent_job *j, const sv_job_end *e)
+{
+	sv_event_job ej = { j->id, j->kind, e->state, e->code, e->message,
+			    (sv_time_mono_ms() - j->started_ms) / 1000,
+			    e->bytes_read, e->bytes_stored };
+	char *saved = sv_strdup(sv_error_msg());
+	int code = sv_error_code();
+	sv_event ev;
+
+	sv_event_format(&ev, &ej);
+	if (sv_event_write(&ev) < 0) {
+		sv_log_warn("job %lld: no event written: %s", (long long)j->id, sv_error_msg());
+		if (code)
+			sv_error_set(code, "%s", saved ? saved : "");
+	}
+	free(saved);
+}
 
 static void request_interrupt(void *ud)
 {
@@ -25,6 +47,8 @@ int sv_agent_job_start(sv_agent_job *j, const char *kind, json_t *details)
 	int rc;
 
 	memset(j, 0, sizeof(*j));
+	j->kind = kind;
+	j->started_ms = sv_time_mono_ms();
 	j->details = details ? details : json_object();
 	if (!j->details)
 		return SV_ENOMEM;
@@ -35,9 +59,12 @@ int sv_agent_job_start(sv_agent_job *j, const char *kind, json_t *details)
 	if (rc == 0)
 		rc = sv_jobs_watch_start(&j->watch, dir, j->id, request_interrupt, NULL);
 	if (rc < 0) {
-		if (j->id)
-			sv_jobs_finish(j->store, j->id, &(sv_job_end){ SV_JOB_FAILED,
-				       sv_err_str(rc), sv_error_msg(), NULL, 0, 0 });
+		if (j->id) {
+			sv_job_end e = { SV_JOB_FAILED, sv_err_str(rc), sv_error_msg(), NULL, 0, 0 };
+
+			sv_jobs_finish(j->store, j->id, &e);
+			report_event(j, &e);
+		}
 		sv_jobs_close(j->store);
 		json_decref(j->details);
 		memset(j, 0, sizeof(*j));
@@ -114,6 +141,7 @@ int sv_agent_job_end(sv_agent_job *j, int rc)
 	if (sv_jobs_finish(j->store, j->id, &e) < 0)
 		sv_log_warn("job %lld: its end was not recorded: %s", (long long)j->id,
 			    sv_error_msg());
+	report_event(j, &e);
 	if (rc < 0)   /* the command reports the work's error, not the store's */
 		sv_error_set(rc, "%s", msg ? msg : "");
 	sv_jobs_close(j->store);

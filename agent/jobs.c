@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "events.h"
 #include "jobs.h"
 #include "sv_buf.h"
 #include "sv_fs.h"
@@ -155,14 +156,33 @@ static int jobs_connect(sv_jobs **out, const char *state_dir)
 	return 0;
 }
 
+/* The event of a job the sweep found interrupted (docs/events.md): its
+ * own process could not write one. Written inside the sweep's
+ * transaction: should that roll back, the next sweep reports the job
+ * again. Row: id, pid, heartbeat, started, kind, bytes_read, bytes_stored. */
+static void report_interrupted(sqlite3_stmt *st, int64_t now, const char *msg)
+{
+	int64_t started = sqlite3_column_int64(st, 3);
+	sv_event_job ej = { sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 4),
+			    SV_JOB_FAILED, SV_JOB_INTERRUPTED, msg,
+			    now > started ? (uint64_t)(now - started) : 0,
+			    (uint64_t)sqlite3_column_int64(st, 5),
+			    (uint64_t)sqlite3_column_int64(st, 6) };
+	sv_event ev;
+
+	sv_event_format(&ev, &ej);
+	if (sv_event_write(&ev) < 0)
+		sv_log_warn("job %lld: no event written: %s", (long long)ej.id, sv_error_msg());
+}
+
 /* Fails every running job whose process is gone, whose heartbeat is stale
  * or that is too old. Runs inside the caller's transaction. */
 static int sweep(sv_jobs *s)
 {
 	sqlite3_stmt *st = NULL, *up = NULL;
 	int64_t now = sv_time_now(), id, pid;
-	int src, rc = prepare(s, "SELECT id, pid, heartbeat, started FROM jobs "
-			      "WHERE state = 'running'", &st);
+	int src, rc = prepare(s, "SELECT id, pid, heartbeat, started, kind, bytes_read, "
+			      "bytes_stored FROM jobs WHERE state = 'running'", &st);
 
 	while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
 		char *msg;
@@ -184,6 +204,8 @@ static int sweep(sv_jobs *s)
 			rc = run_stmt(s, up);
 			sv_log_warn("job %lld: %s", (long long)id, msg);
 		}
+		if (rc == 0)
+			report_interrupted(st, now, msg);
 		free(msg);
 	}
 	if (rc == 0 && src != SQLITE_DONE)

@@ -98,6 +98,8 @@ typedef struct sv_agent_job {
 	json_t *details;     /* owned; the command adds to it before the end */
 	char *warning;       /* set by sv_agent_job_warn: completed_with_warnings */
 	uint64_t bytes_read, bytes_stored;
+	const char *kind;    /* for the end's event (docs/events.md) */
+	uint64_t started_ms; /* monotonic: the event's duration */
 } sv_agent_job;
 
 /*
@@ -113,8 +115,9 @@ void sv_agent_job_warn(sv_agent_job *j, const char *fmt, ...) SV_PRINTF(2, 3);
  * Ends the job from the work's result rc (0 or an sv_err with the current
  * sv_error): completed, completed_with_warnings, cancelled, or failed with
  * its stable code (WSB_* from a wbadmin failure, PF0xx from a preflight
- * failure, else the sv_err name). Leaves the sv_error as it was, releases
- * j, and returns rc.
+ * failure, else the sv_err name), and writes the end as one event to the
+ * system log (docs/events.md). Leaves the sv_error as it was, releases j,
+ * and returns rc.
  */
 int sv_agent_job_end(sv_agent_job *j, int rc);
 

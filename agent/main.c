@@ -165,7 +165,9 @@ const sv_cmd_def sv_commands[] = {
 	  "restarted) is failed with code INTERRUPTED the next time sysvault\n"
 	  "opens the job list, as is a job still running after 30 days. Only one\n"
 	  "backup runs at a time: a second one is refused naming the running job.\n"
-	  "The jobs are kept in jobs.db in the state directory.\n" },
+	  "The jobs are kept in jobs.db in the state directory. Each job's end\n"
+	  "is also one event in the Application log (syslog elsewhere), with\n"
+	  "IDs 1000 to 1004 by outcome: docs/events.md.\n" },
 	{ "jobs show", cmd_jobs_show, "Show one job in full",
 	  "usage: sysvault jobs show <id> [--json]\n"
 	  "\n"
@@ -245,6 +247,23 @@ const sv_cmd_def sv_commands[] = {
 	  "until a prune runs with no backup in progress (exit code 1 then).\n"
 	  "A prune is a job ('sysvault jobs'); another prune running on any\n"
 	  "machine makes this one stop before it changes anything (exit code 2).\n" },
+	/* Maintenance commands the Windows installer runs: no summary, so
+	 * they stay out of the command list (docs/install.md). */
+	{ "install-setup", cmd_install_setup, NULL,
+	  "usage: sysvault install-setup\n"
+	  "\n"
+	  "Run by the Windows installer after it copied the files: adds the\n"
+	  "folder of this sysvault.exe to the machine PATH and creates the state\n"
+	  "directory with access for SYSTEM and Administrators only. Running it\n"
+	  "again changes nothing. Needs an elevated prompt.\n" },
+	{ "uninstall-cleanup", cmd_uninstall_cleanup, NULL,
+	  "usage: sysvault uninstall-cleanup [--remove-state]\n"
+	  "\n"
+	  "Run by the Windows installer before it removes the files: detaches the\n"
+	  "staging VHDX and removes this sysvault.exe's folder from the machine\n"
+	  "PATH; with --remove-state (msiexec ... REMOVESTATE=1) also deletes the\n"
+	  "state directory: jobs, configuration, cache and scratch. Every step is\n"
+	  "tried; exit code 2 when one failed.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 
@@ -332,7 +351,8 @@ void sv_print_command_list(FILE *f)
 	      "into a vault (local disk, Azure Blob Storage, S3).\n\n"
 	      "Commands:\n", f);
 	for (c = sv_commands; c->name; c++)
-		fprintf(f, "  %-20s %s\n", c->name, c->summary);
+		if (c->summary)
+			fprintf(f, "  %-20s %s\n", c->name, c->summary);
 	fputs("\nGlobal options:\n"
 	      "  --json               print data as JSON on stdout\n"
 	      "  --verbose, -v        more detail on stderr (repeat for debug)\n"

@@ -12,6 +12,7 @@ PACKAGES=(
   libssl-dev libcurl4-openssl-dev libsqlite3-dev libpcre2-dev libzstd-dev
   libjansson-dev libcmocka-dev
   python3
+  msitools wixl   # scripts/msi.sh: the Windows installer (wixl, msiinfo)
 )
 
 case "${1:-}" in
