@@ -7,7 +7,8 @@
  * HMAC id) by worker threads a batch at a time, and written in order by
  * this thread, which also computes the file's SHA-256. Only a file whose
  * hash matches the point is renamed into place; all-zero chunks become
- * holes.
+ * holes. A cloud vault gets at least one fetch thread per transfer of its
+ * engine: each fetch is a ranged GET that mostly waits on the network.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -502,6 +503,8 @@ int vault_restore(vault *v, const vault_restore_opts *o,
 	memset(r, 0, sizeof(*r));
 	memset(&fc, 0, sizeof(fc));
 	memset(&p, 0, sizeof(p));
+	if ((unsigned)n < vault__transfers(v))
+		n = (int)vault__transfers(v);
 	n = n < 1 ? 1 : n > 64 ? 64 : n;
 	rc = vault_point_load(v, o->point_id, &point);
 	if (rc == 0)
@@ -519,7 +522,9 @@ int vault_restore(vault *v, const vault_restore_opts *o,
 		fc.p = &p;
 		fc.o = o;
 		fc.r = r;
+		vault__cancel_begin(v, o->cancel, o->ud);
 		rc = restore_all(&fc, point, o->target_dir);
+		vault__cancel_end(v);
 	}
 	pool_stop(&p, threads, n);
 	free(fc.fill);

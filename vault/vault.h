@@ -216,4 +216,12 @@ typedef struct vault_sync_result {
 /* Rebuilds (full = 1) or refreshes the local cache from the vault alone. */
 int vault_sync(vault *v, int full, vault_sync_result *r);
 
+/* ---- bandwidth (docs/transfer.md) ---- */
+
+struct vault_throttle;
+/* Applies a bandwidth schedule (throttle.h; copied, NULL: unlimited) to all
+ * transfers of a cloud vault from now on, also to those in flight. A local
+ * vault is not throttled: it ignores the call. */
+void vault_set_throttle(vault *v, const struct vault_throttle *t);
+
 #endif

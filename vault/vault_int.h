@@ -303,6 +303,8 @@ struct vault_backend {
 	char *url;        /* for messages, with no secret in it */
 	_Atomic uint64_t retries; /* requests repeated after a transient
 				     failure (vault__backend_retried) */
+	struct vault_http *http;  /* a cloud backend's transfer engine (set by
+				     the backend), NULL for a local one */
 };
 
 /* Counts n repeated requests (HTTP attempts after the first, operations
@@ -493,5 +495,16 @@ int vault__reconcile_unindexed(struct vault *v);
 /* Writes one index object naming every unindexed pack, then marks them
  * indexed. *packs gets how many it named (0: nothing written). */
 int vault__write_index(struct vault *v, uint64_t *packs);
+
+/* transfer.c - how an operation drives a cloud backend's engine. */
+
+/* How many transfers of v may run at once: the engine's count for a cloud
+ * vault, 0 for a local one (its operations keep their own threading). */
+unsigned vault__transfers(const struct vault *v);
+/* Routes an operation's cancel hook to the engine (in-flight transfers
+ * are aborted within a second); vault__cancel_end clears it. Both do
+ * nothing for a local vault. */
+void vault__cancel_begin(struct vault *v, vault_cancel_cb cancel, void *ud);
+void vault__cancel_end(struct vault *v);
 
 #endif
