@@ -176,18 +176,18 @@ static int day_item(uint8_t *days, const char *s, size_t n)
 int vault_throttle_parse_days(uint8_t *days, const char *what, const char *s)
 {
 	const char *p = s ? s : "";
+	int bad = !*p;
 
 	*days = 0;
-	while (*p) {
+	while (*p && !bad) {
 		size_t n = strcspn(p, ",");
 
-		if (day_item(days, p, n) != 0)
-			break;
+		bad = day_item(days, p, n) != 0;
 		p += n;
 		if (*p == ',' && *++p == '\0')
-			break;
+			bad = 1; /* a trailing comma */
 	}
-	if (*p || !*days)
+	if (bad)
 		return sv_error_set(SV_EUSAGE,
 				    "%s '%s': not a list of days (use Mon-Fri, Sat,Sun or Mon,Wed,Fri)",
 				    what, s ? s : "");
@@ -250,9 +250,9 @@ int vault_throttle_parse_hours(uint16_t *start_min, uint16_t *end_min,
 		return sv_error_set(SV_EUSAGE,
 				    "%s '%s': not a time range (use HH:MM-HH:MM in 24-hour local time, e.g. 08:00-18:00)",
 				    what, s ? s : "");
-	if (*end_min % (24 * 60) == *start_min)
+	if (*end_min == *start_min)
 		return sv_error_set(SV_EUSAGE,
-				    "%s '%s': the range is empty or the whole day (for always, use --work-days with 00:00-24:00)",
+				    "%s '%s': the range is empty (for the whole day, use 00:00-24:00)",
 				    what, s);
 	return 0;
 }
@@ -333,8 +333,12 @@ int vault_throttle_from_json(vault_throttle *t, const json_t *j)
 	if ((rc = vault_throttle_parse_days(&t->days, "config.json: throttle.days", days)) < 0 ||
 	    (rc = vault_throttle_parse_hours(&t->start_min, &t->end_min,
 					     "config.json: throttle.hours",
-					     hours)) < 0)
-		return sv_error_set(SV_EINVAL, "%s", sv_error_msg());
+					     hours)) < 0) {
+		char msg[512];
+
+		sv_strlcpy(msg, sv_error_msg(), sizeof(msg));
+		return sv_error_set(SV_EINVAL, "%s", msg);
+	}
 	if ((rc = json_rate(&t->work_bps, j, "work_bps")) < 0 ||
 	    (rc = json_rate(&t->off_bps, j, "off_bps")) < 0)
 		return rc;
@@ -381,6 +385,7 @@ void vault__bucket_init(vault_bucket *b, uint64_t rate, uint64_t now_ms)
 	memset(b, 0, sizeof(*b));
 	b->rate = rate;
 	b->burst = burst_for(rate);
+	b->tokens = b->burst; /* a transfer may start at once */
 	b->last_ms = now_ms;
 }
 
