@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "throttle.h"
 #include "sv_buf.h"
 #include "sv_env.h"
 #include "sv_fs.h"
@@ -104,6 +105,23 @@ int sv_agent_vault_url(const char **out, const char *opt)
 			    sv_agent_state_dir(), SV_PATH_SEP);
 }
 
+/* The bandwidth schedule of config.json ("throttle", cmd_throttle.c). A
+ * malformed one stops the command: transferring unthrottled in office
+ * hours is what the administrator set it up to prevent. */
+static int apply_throttle(vault *v)
+{
+	const json_t *j = sv_agent_config_json("throttle");
+	vault_throttle t;
+	int rc;
+
+	if (!j)
+		return 0;
+	if ((rc = vault_throttle_from_json(&t, j)) < 0)
+		return rc;
+	vault_set_throttle(v, &t);
+	return 0;
+}
+
 int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file)
 {
 	const char *url;
@@ -120,6 +138,10 @@ int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file)
 		rc = sv_fs_mkdir_p(sv_agent_state_dir(), 1);
 	if (rc == 0)
 		rc = vault_open(out, url, NULL, pass, cache);
+	if (rc == 0 && (rc = apply_throttle(*out)) < 0) {
+		vault_close(*out);
+		*out = NULL;
+	}
 	if (pass)
 		memset(pass, 0, strlen(pass));
 	free(pass);
