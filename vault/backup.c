@@ -15,11 +15,12 @@
  *
  * Then the index object naming every unindexed pack, then the point, last.
  * Jobs live in a ring of JOB_RING slots; at most MAX_SEGMENTS segments are
- * alive; one pack is built while at most one is being uploaded to a local
- * vault. A cloud vault's uploads are network-bound: up to its number of
- * transfers run at once, but no more than UPLOAD_BUDGET bytes of packs
- * (each is held in memory until stored), so that the agent's peak memory
- * stays bounded whatever the transfer count.
+ * alive; one pack is built while others are being uploaded: one for a
+ * local vault (the disk sets the pace), and for a cloud vault as many as
+ * it has transfers, but no more than UPLOAD_BUDGET bytes of packs in
+ * flight. Each is held in memory until the service confirms it (a retry
+ * sends it again from its first byte), and the agent's peak RSS target of
+ * 64 MiB leaves room for one 16 MiB pack beside the one being built.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,7 @@
 #define MAX_SEGMENTS 3
 #define JOB_RING 512
 #define UPLOADS_MAX 16
-#define UPLOAD_BUDGET ((uint64_t)32 << 20)
+#define UPLOAD_BUDGET ((uint64_t)16 << 20)
 
 enum { JOB_CHUNK, JOB_FILE_START, JOB_FILE_END };
 
