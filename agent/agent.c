@@ -105,20 +105,19 @@ int sv_agent_vault_url(const char **out, const char *opt)
 			    sv_agent_state_dir(), SV_PATH_SEP);
 }
 
-/* The bandwidth schedule of config.json ("throttle", cmd_throttle.c). A
- * malformed one stops the command: transferring unthrottled in office
- * hours is what the administrator set it up to prevent. */
-static int apply_throttle(vault *v)
+/* The bandwidth schedule of config.json ("throttle", cmd_throttle.c) into
+ * acc. A malformed one stops the command: transferring unthrottled in
+ * office hours is what the administrator set it up to prevent. */
+static int load_throttle(vault_access *acc, vault_throttle *t)
 {
 	const json_t *j = sv_agent_config_json("throttle");
-	vault_throttle t;
 	int rc;
 
 	if (!j)
 		return 0;
-	if ((rc = vault_throttle_from_json(&t, j)) < 0)
+	if ((rc = vault_throttle_from_json(t, j)) < 0)
 		return rc;
-	vault_set_throttle(v, &t);
+	acc->throttle = t;
 	return 0;
 }
 
@@ -126,6 +125,8 @@ int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file)
 {
 	const char *url;
 	char *pass = NULL, *cache = NULL;
+	vault_access acc = { 0 };   /* the environment, plus the throttle */
+	vault_throttle thr;
 	int rc;
 
 	*out = NULL;
@@ -137,11 +138,9 @@ int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file)
 	if (rc == 0)
 		rc = sv_fs_mkdir_p(sv_agent_state_dir(), 1);
 	if (rc == 0)
-		rc = vault_open(out, url, NULL, pass, cache);
-	if (rc == 0 && (rc = apply_throttle(*out)) < 0) {
-		vault_close(*out);
-		*out = NULL;
-	}
+		rc = load_throttle(&acc, &thr);
+	if (rc == 0)
+		rc = vault_open(out, url, &acc, pass, cache);
 	if (pass)
 		memset(pass, 0, strlen(pass));
 	free(pass);

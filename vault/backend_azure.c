@@ -866,6 +866,8 @@ int vault__backend_azure_open(vault_backend **out, const char *url,
 	    (rc = vault__http_new(&a->http, &ho)) != 0)
 		goto done;
 	a->base.http = a->http;
+	if (acc && acc->throttle)
+		vault__http_set_throttle(a->http, acc->throttle);
 	if (create && (rc = ensure_container(a)) != 0)
 		goto done;
 	*out = &a->base;

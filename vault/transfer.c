@@ -1,9 +1,8 @@
 /*
  * transfer.c - the vault's side of the transfer engine (http.c): its
- * parallelism for the pipelines, the cancel hook and the throttle.
+ * parallelism for the pipelines and the cancel hook.
  */
 #include "http.h"
-#include "throttle.h"
 #include "vault_int.h"
 
 unsigned vault__transfers(const struct vault *v)
@@ -21,10 +20,4 @@ void vault__cancel_end(struct vault *v)
 {
 	if (v->be->http)
 		vault__http_set_cancel(v->be->http, NULL, NULL);
-}
-
-void vault_set_throttle(vault *v, const struct vault_throttle *t)
-{
-	if (v->be->http)
-		vault__http_set_throttle(v->be->http, t);
 }

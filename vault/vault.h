@@ -49,6 +49,9 @@ typedef struct vault_access {
 	const char *region;    /* s3 signing region */
 	int insecure;          /* skip TLS verification (the caller warns) */
 	unsigned transfers;    /* parallel transfers; 0: the default */
+	/* the bandwidth schedule for all transfers (throttle.h, copied);
+	 * NULL: unlimited. Local vaults are not throttled. */
+	const struct vault_throttle *throttle;
 } vault_access;
 
 /* Creates a new vault at url (a directory for now). SV_EEXISTS when a vault
@@ -215,13 +218,5 @@ typedef struct vault_sync_result {
 
 /* Rebuilds (full = 1) or refreshes the local cache from the vault alone. */
 int vault_sync(vault *v, int full, vault_sync_result *r);
-
-/* ---- bandwidth (docs/transfer.md) ---- */
-
-struct vault_throttle;
-/* Applies a bandwidth schedule (throttle.h; copied, NULL: unlimited) to all
- * transfers of a cloud vault from now on, also to those in flight. A local
- * vault is not throttled: it ignores the call. */
-void vault_set_throttle(vault *v, const struct vault_throttle *t);
 
 #endif
