@@ -3,7 +3,8 @@
  * against Azurite, through the vault API: a backup of several packs and
  * its restore with four transfers (restore joins neighbouring chunks into
  * one ranged read), a damaged byte inside such a read found and the file
- * not left behind, and cancel reaching backup and restore.
+ * not left behind, cancel reaching backup and restore, and a new cache
+ * filled from several index and point objects loaded at once.
  *
  * Run by azurite-run.sh (SYSVAULT_AZURE_ENDPOINT / SYSVAULT_AZURE_KEY);
  * without them the test says why and exits 77 (skipped).
@@ -227,6 +228,42 @@ static void test_transfer__cancel_stops_backup_and_restore(void **state)
 	free(to);
 }
 
+static int count_point(void *ud, const vault_point_info *p)
+{
+	(void)p;
+	(*(int *)ud)++;
+	return 0;
+}
+
+static void test_transfer__new_cache_loads_objects_in_parallel(void **state)
+{
+	env *e = *state;
+	vault_backup_result r;
+	vault_sync_result sr;
+	vault *v2 = NULL;
+	char *note = sv_path_join(e->src, "note.txt");
+	char *cache2 = sv_path_join(e->dir, "cache2");
+	int i, points = 0;
+
+	for (i = 0; i < 5; i++) { /* five points, five indexes */
+		char text[64];
+		int n = snprintf(text, sizeof(text), "backup number %d\n", i);
+
+		sv_assert_ok(sv_fs_write_atomic(note, text, (size_t)n, 0));
+		backup(e, &r);
+	}
+	sv_assert_ok(vault_open(&v2, e->url, NULL, PASS, cache2));
+	sv_assert_ok(vault_points(v2, NULL, count_point, &points));
+	assert_int_equal(points, 5);
+	sv_assert_ok(vault_sync(v2, 1, &sr));
+	assert_int_equal(sr.indexes_loaded, 5);
+	assert_int_equal(sr.points_loaded, 5);
+	assert_int_equal(sr.packs_unindexed, 0);
+	vault_close(v2);
+	free(note);
+	free(cache2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +273,8 @@ int main(void)
 			test_transfer__damage_inside_a_joined_read_is_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_transfer__cancel_stops_backup_and_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_transfer__new_cache_loads_objects_in_parallel, setup, teardown),
 	};
 	char *ep = sv_env_get("SYSVAULT_AZURE_ENDPOINT");
 
