@@ -144,7 +144,7 @@ out = ["## Azure: %s through Azurite" % size, "",
        "Command: `scripts/bench.sh azure %s` on %s; Azurite %s on 127.0.0.1 (its data on the same disk),"
        " %s, %s. %d transfers at once (the default for this CPU count) for both sysvault and curl."
        " sysvault's rate is the whole command's (chunking, encryption, verification included);"
-       " curl only moves 16 MiB blobs." % (size, machine, azv, ver([sv, "version"]), ver(["curl", "--version"]), transfers),
+       " curl only moves 16 MiB blobs." % (size, machine, azv, ver([sv, "version"]), " ".join(ver(["curl", "--version"]).split()[:2]), transfers),
        "", *rows, ""]
 print("\n".join(out))
 if write:
