@@ -26,12 +26,11 @@ typedef struct set_args {
 static int parse_set(set_args *a, const sv_cmd_def *cmd, int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "work-days", required_argument, NULL, 'd' },
-		{ "work-hours", required_argument, NULL, 'h' },
-		{ "work-rate", required_argument, NULL, 'w' },
-		{ "off-rate", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 }
-	};
+		{"work-days", required_argument, NULL, 'd'},
+		{"work-hours", required_argument, NULL, 'h'},
+		{"work-rate", required_argument, NULL, 'w'},
+		{"off-rate", required_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0}};
 	int c;
 
 	memset(a, 0, sizeof(*a));
@@ -50,16 +49,18 @@ static int parse_set(set_args *a, const sv_cmd_def *cmd, int argc, char **argv)
 			return SV_EXIT_USAGE;
 	}
 	if (optind < argc)
-		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return sv_cmd_usage_error(cmd, "unexpected argument '%s'",
+					  argv[optind]);
 	if (!a->hours || !a->work)
-		return sv_cmd_usage_error(cmd, "--work-hours and --work-rate are required");
+		return sv_cmd_usage_error(
+			cmd, "--work-hours and --work-rate are required");
 	return 0;
 }
 
 int cmd_throttle_set(int argc, char **argv)
 {
 	const sv_cmd_def *cmd = sv_cmd_find("throttle set");
-	vault_throttle t = { 0 };
+	vault_throttle t = {0};
 	set_args a;
 	json_t *j = NULL;
 	int rc = parse_set(&a, cmd, argc, argv);
@@ -96,7 +97,8 @@ static json_t *show_json(const vault_throttle *t, int64_t local)
 	    sv_json_set(j, "in_work_hours",
 			json_boolean(vault_throttle_in_work(t, local))) ||
 	    sv_json_set(j, "rate_now_bps",
-			json_integer((json_int_t)vault_throttle_rate_at(t, local)))) {
+			json_integer((json_int_t)vault_throttle_rate_at(
+				t, local)))) {
 		json_decref(j);
 		return NULL;
 	}
@@ -108,11 +110,13 @@ static void show_text(const vault_throttle *t, int64_t local)
 	char days[32], hours[12], work[24], off[24];
 
 	if (!t->enabled) {
-		printf("throttle: off (cloud transfers use the full bandwidth)\n");
+		printf("throttle: off (cloud transfers use the full "
+		       "bandwidth)\n");
 		return;
 	}
 	vault_throttle_format_days(days, sizeof(days), t->days);
-	vault_throttle_format_hours(hours, sizeof(hours), t->start_min, t->end_min);
+	vault_throttle_format_hours(hours, sizeof(hours), t->start_min,
+				    t->end_min);
 	vault_throttle_format_rate(work, sizeof(work), t->work_bps);
 	vault_throttle_format_rate(off, sizeof(off), t->off_bps);
 	printf("throttle: on\n");
@@ -124,7 +128,7 @@ static void show_text(const vault_throttle *t, int64_t local)
 
 int cmd_throttle_show(int argc, char **argv)
 {
-	static const struct option lo[] = { { NULL, 0, NULL, 0 } };
+	static const struct option lo[] = {{NULL, 0, NULL, 0}};
 	const sv_cmd_def *cmd = sv_cmd_find("throttle show");
 	vault_throttle t;
 	int64_t now = sv_time_now(), local = now + sv_time_local_offset(now);
@@ -132,7 +136,8 @@ int cmd_throttle_show(int argc, char **argv)
 	if (argc > 1 && sv_getopt(argc, argv, lo, cmd) != -1)
 		return SV_EXIT_USAGE;
 	if (argc > 1 && optind < argc)
-		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return sv_cmd_usage_error(cmd, "unexpected argument '%s'",
+					  argv[optind]);
 	if (load(&t) < 0)
 		return sv_cmd_fail();
 	if (g_agent.json)
@@ -146,7 +151,8 @@ int cmd_throttle_off(int argc, char **argv)
 	const sv_cmd_def *cmd = sv_cmd_find("throttle off");
 
 	if (argc > 1)
-		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[1]);
+		return sv_cmd_usage_error(cmd, "unexpected argument '%s'",
+					  argv[1]);
 	if (sv_agent_config_set("throttle", NULL) < 0)
 		return sv_cmd_fail();
 	if (g_agent.json)

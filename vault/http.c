@@ -550,7 +550,8 @@ static void reap(vault_http *h)
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+				  (char **)&x);
 		if (x)
 			finish(h, x, m->data.result);
 	}
@@ -609,8 +610,8 @@ static void engine_main(void *arg)
 		unpause(h, now);
 		curl_multi_perform(h->multi, &running);
 		reap(h);
-		curl_multi_poll(h->multi, NULL, 0, poll_ms(h, sv_time_mono_ms()),
-				NULL);
+		curl_multi_poll(h->multi, NULL, 0,
+				poll_ms(h, sv_time_mono_ms()), NULL);
 	}
 }
 
@@ -646,15 +647,15 @@ static void set_defaults(vault_http_opts *o)
 static int multi_new(vault_http *h)
 {
 	if ((h->multi = curl_multi_init()) == NULL)
-		return sv_error_set(SV_ENOMEM, "cannot create the transfer engine");
+		return sv_error_set(SV_ENOMEM,
+				    "cannot create the transfer engine");
 	/* N transfers at once to the one host a vault lives on; the rest
 	 * wait in libcurl's queue, and finished connections stay cached */
 	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 			  (long)h->o.transfers);
 	curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
 			  (long)h->o.transfers);
-	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS,
-			  (long)h->o.transfers);
+	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)h->o.transfers);
 	return 0;
 }
 
@@ -939,9 +940,12 @@ int vault__http_send(vault_http *h, vault_http_req *req, vault_http_resp *resp,
 		if (rc != 0 && !transport_retryable(rc))
 			return rc;
 		if (n < h->o.max_attempts &&
-		    (rc = backoff_sleep(h, vault__http_backoff(
-			     &h->o, n, rc == 0 ? resp->retry_after_ms : -1),
-					rc)) == SV_ECANCELLED)
+		    (rc = backoff_sleep(
+			     h,
+			     vault__http_backoff(&h->o, n,
+						 rc == 0 ? resp->retry_after_ms
+							 : -1),
+			     rc)) == SV_ECANCELLED)
 			return rc;
 	}
 	return rc;

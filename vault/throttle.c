@@ -10,8 +10,8 @@
 #include "sv_buf.h"
 #include "throttle.h"
 
-static const char *const day_names[7] = { "Sun", "Mon", "Tue", "Wed",
-					  "Thu", "Fri", "Sat" };
+static const char *const day_names[7] = {"Sun", "Mon", "Tue", "Wed",
+					 "Thu", "Fri", "Sat"};
 
 /* The smallest rate accepted: below it one 16 KiB buffer takes seconds and
  * stall detection would misfire. */
@@ -87,13 +87,16 @@ int vault_throttle_parse_rate(uint64_t *bps, const char *what, const char *s)
 		return 0;
 	if (!unit || rate_unit(&mult, unit) != 0 ||
 	    milli / 1000 > RATE_MAX / mult)
-		return sv_error_set(SV_EUSAGE,
-				    "%s '%s': not a rate (use a number with bps, Kbps, Mbps or Gbps, e.g. 4Mbps, or 'unlimited')",
-				    what, s ? s : "");
+		return sv_error_set(
+			SV_EUSAGE,
+			"%s '%s': not a rate (use a number with bps, Kbps, "
+			"Mbps or Gbps, e.g. 4Mbps, or 'unlimited')",
+			what, s ? s : "");
 	*bps = milli * mult / 1000;
 	if (*bps < RATE_MIN || *bps > RATE_MAX)
 		return sv_error_set(SV_EUSAGE,
-				    "%s '%s': out of range (use 8Kbps to 1000Gbps, or 'unlimited')",
+				    "%s '%s': out of range (use 8Kbps to "
+				    "1000Gbps, or 'unlimited')",
 				    what, s);
 	return 0;
 }
@@ -103,8 +106,7 @@ void vault_throttle_format_rate(char *dst, size_t size, uint64_t bps)
 	static const struct {
 		uint64_t mult;
 		const char *unit;
-	} units[] = { { 1000000000, "Gbps" }, { 1000000, "Mbps" },
-		      { 1000, "Kbps" } };
+	} units[] = {{1000000000, "Gbps"}, {1000000, "Mbps"}, {1000, "Kbps"}};
 	size_t i;
 
 	if (bps == 0) {
@@ -189,7 +191,8 @@ int vault_throttle_parse_days(uint8_t *days, const char *what, const char *s)
 	}
 	if (bad)
 		return sv_error_set(SV_EUSAGE,
-				    "%s '%s': not a list of days (use Mon-Fri, Sat,Sun or Mon,Wed,Fri)",
+				    "%s '%s': not a list of days (use Mon-Fri, "
+				    "Sat,Sun or Mon,Wed,Fri)",
 				    what, s ? s : "");
 	return 0;
 }
@@ -228,8 +231,7 @@ void vault_throttle_format_days(char *dst, size_t size, uint8_t days)
 static const char *parse_hhmm(uint16_t *min, const char *s)
 {
 	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' ||
-	    s[2] != ':' || s[3] < '0' || s[3] > '5' || s[4] < '0' ||
-	    s[4] > '9')
+	    s[2] != ':' || s[3] < '0' || s[3] > '5' || s[4] < '0' || s[4] > '9')
 		return NULL;
 	*min = (uint16_t)(((s[0] - '0') * 10 + (s[1] - '0')) * 60 +
 			  (s[3] - '0') * 10 + (s[4] - '0'));
@@ -247,12 +249,15 @@ int vault_throttle_parse_hours(uint16_t *start_min, uint16_t *end_min,
 	else
 		p = NULL;
 	if (!p || *p || *start_min == 24 * 60)
-		return sv_error_set(SV_EUSAGE,
-				    "%s '%s': not a time range (use HH:MM-HH:MM in 24-hour local time, e.g. 08:00-18:00)",
-				    what, s ? s : "");
+		return sv_error_set(
+			SV_EUSAGE,
+			"%s '%s': not a time range (use HH:MM-HH:MM in 24-hour "
+			"local time, e.g. 08:00-18:00)",
+			what, s ? s : "");
 	if (*end_min == *start_min)
 		return sv_error_set(SV_EUSAGE,
-				    "%s '%s': the range is empty (for the whole day, use 00:00-24:00)",
+				    "%s '%s': the range is empty (for the "
+				    "whole day, use 00:00-24:00)",
 				    what, s);
 	return 0;
 }
@@ -313,9 +318,11 @@ static int json_rate(uint64_t *bps, const json_t *j, const char *key)
 	    (json_integer_value(v) > 0 &&
 	     (json_integer_value(v) < (json_int_t)RATE_MIN ||
 	      (uint64_t)json_integer_value(v) > RATE_MAX)))
-		return sv_error_set(SV_EINVAL,
-				    "config.json: throttle.%s is not a rate in bits per second (run 'sysvault throttle set' again)",
-				    key);
+		return sv_error_set(
+			SV_EINVAL,
+			"config.json: throttle.%s is not a rate in bits per "
+			"second (run 'sysvault throttle set' again)",
+			key);
 	*bps = (uint64_t)json_integer_value(v);
 	return 0;
 }
@@ -328,9 +335,12 @@ int vault_throttle_from_json(vault_throttle *t, const json_t *j)
 
 	memset(t, 0, sizeof(*t));
 	if (!json_is_object(j))
-		return sv_error_set(SV_EINVAL,
-				    "config.json: throttle is not an object (run 'sysvault throttle set' or 'throttle off')");
-	if ((rc = vault_throttle_parse_days(&t->days, "config.json: throttle.days", days)) < 0 ||
+		return sv_error_set(
+			SV_EINVAL,
+			"config.json: throttle is not an object (run 'sysvault "
+			"throttle set' or 'throttle off')");
+	if ((rc = vault_throttle_parse_days(
+		     &t->days, "config.json: throttle.days", days)) < 0 ||
 	    (rc = vault_throttle_parse_hours(&t->start_min, &t->end_min,
 					     "config.json: throttle.hours",
 					     hours)) < 0) {
@@ -369,7 +379,8 @@ static void refill(vault_bucket *b, uint64_t now_ms)
 	dt = now_ms - b->last_ms;
 	b->last_ms = now_ms;
 	if (dt > 60000)
-		dt = 60000; /* a long sleep refills at most to the burst anyway */
+		dt = 60000; /* a long sleep refills at most to the burst anyway
+			     */
 	b->frac += dt * b->rate;
 	add = b->frac / 1000;
 	b->frac %= 1000;

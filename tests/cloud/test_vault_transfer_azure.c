@@ -43,8 +43,8 @@ static void fill(uint8_t *p, size_t n, uint64_t seed)
 static int setup(void **state)
 {
 	env *e = calloc(1, sizeof(*e));
-	vault_init_opts io = { 0 };
-	vault_access acc = { 0 };
+	vault_init_opts io = {0};
+	vault_access acc = {0};
 	uint8_t r[6], *data;
 	char hex[13], id[65], *file;
 
@@ -85,7 +85,7 @@ static int teardown(void **state)
 
 static void backup(env *e, vault_backup_result *r)
 {
-	vault_backup_opts o = { 0 };
+	vault_backup_opts o = {0};
 
 	o.source_dir = e->src;
 	o.machine = "SRV-XFER";
@@ -94,7 +94,7 @@ static void backup(env *e, vault_backup_result *r)
 
 static int restore(env *e, const char *point, const char *to)
 {
-	vault_restore_opts o = { 0 };
+	vault_restore_opts o = {0};
 	vault_restore_result r;
 
 	o.point_id = point;
@@ -154,7 +154,7 @@ static int pick_pack(void *ud, const char *name, uint64_t size)
 static void damage_a_pack(env *e)
 {
 	vault_backend *be = NULL;
-	first_pack p = { "", 0 };
+	first_pack p = {"", 0};
 	sv_buf bytes;
 
 	sv_assert_ok(vault__backend_open(&be, e->url, NULL, 0));
@@ -204,8 +204,8 @@ static int stop_at(void *ud)
 static void test_transfer__cancel_stops_backup_and_restore(void **state)
 {
 	env *e = *state;
-	vault_backup_opts bo = { 0 };
-	vault_restore_opts ro = { 0 };
+	vault_backup_opts bo = {0};
+	vault_restore_opts ro = {0};
 	vault_backup_result br;
 	vault_restore_result rr;
 	stopper s;
@@ -268,19 +268,24 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-			test_transfer__backup_and_restore_with_four_transfers, setup, teardown),
+			test_transfer__backup_and_restore_with_four_transfers,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_transfer__damage_inside_a_joined_read_is_found, setup, teardown),
+			test_transfer__damage_inside_a_joined_read_is_found,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_transfer__cancel_stops_backup_and_restore, setup, teardown),
+			test_transfer__cancel_stops_backup_and_restore, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
-			test_transfer__new_cache_loads_objects_in_parallel, setup, teardown),
+			test_transfer__new_cache_loads_objects_in_parallel,
+			setup, teardown),
 	};
 	char *ep = sv_env_get("SYSVAULT_AZURE_ENDPOINT");
 
 	if (!ep || !ep[0]) {
-		fprintf(stderr, "SKIPPED: SYSVAULT_AZURE_ENDPOINT is not set: run "
-				"this test through tests/cloud/azurite-run.sh\n");
+		fprintf(stderr,
+			"SKIPPED: SYSVAULT_AZURE_ENDPOINT is not set: run "
+			"this test through tests/cloud/azurite-run.sh\n");
 		free(ep);
 		return SKIP_CODE;
 	}

@@ -48,7 +48,7 @@ static int teardown(void **state)
 
 static json_t *show_json(void)
 {
-	const char *a[] = { "--json", "throttle", "show", NULL };
+	const char *a[] = {"--json", "throttle", "show", NULL};
 	json_t *j = NULL;
 	cli_run r;
 
@@ -70,10 +70,11 @@ static char *config_text(const env *e)
 
 static void test_throttle_cli__set_show_off(void **state)
 {
-	const char *set[] = { "throttle", "set", "--work-days", "Mon-Fri",
-			      "--work-hours", "08:00-18:00", "--work-rate",
-			      "4Mbps", "--off-rate", "200Mbps", NULL };
-	const char *off[] = { "throttle", "off", NULL };
+	const char *set[] = {
+		"throttle",	"set",	       "--work-days", "Mon-Fri",
+		"--work-hours", "08:00-18:00", "--work-rate", "4Mbps",
+		"--off-rate",	"200Mbps",     NULL};
+	const char *off[] = {"throttle", "off", NULL};
 	json_t *j;
 	cli_run r;
 
@@ -86,10 +87,14 @@ static void test_throttle_cli__set_show_off(void **state)
 	cli_done(&r);
 	j = show_json();
 	assert_true(json_is_true(json_object_get(j, "enabled")));
-	assert_string_equal(json_string_value(json_object_get(j, "days")), "Mon-Fri");
-	assert_string_equal(json_string_value(json_object_get(j, "hours")), "08:00-18:00");
-	assert_int_equal(json_integer_value(json_object_get(j, "work_bps")), 4000000);
-	assert_int_equal(json_integer_value(json_object_get(j, "off_bps")), 200000000);
+	assert_string_equal(json_string_value(json_object_get(j, "days")),
+			    "Mon-Fri");
+	assert_string_equal(json_string_value(json_object_get(j, "hours")),
+			    "08:00-18:00");
+	assert_int_equal(json_integer_value(json_object_get(j, "work_bps")),
+			 4000000);
+	assert_int_equal(json_integer_value(json_object_get(j, "off_bps")),
+			 200000000);
 	json_decref(j);
 	cli_expect(&r, off, 0, NULL);
 	cli_done(&r);
@@ -101,22 +106,27 @@ static void test_throttle_cli__set_show_off(void **state)
 static void test_throttle_cli__bad_input_leaves_the_config_alone(void **state)
 {
 	env *e = *state;
-	const char *good[] = { "throttle", "set", "--work-hours", "22:00-06:00",
-			       "--work-rate", "1.5Mbps", NULL };
+	const char *good[] = {"throttle",    "set",	    "--work-hours",
+			      "22:00-06:00", "--work-rate", "1.5Mbps",
+			      NULL};
 	const char *bad[][12] = {
-		{ "throttle", "set", "--work-hours", "8-18", "--work-rate", "4Mbps", NULL },
-		{ "throttle", "set", "--work-hours", "08:00-18:00", "--work-rate", "4MB", NULL },
-		{ "throttle", "set", "--work-hours", "08:00-18:00", "--work-rate", "4Mbps",
-		  "--work-days", "Mon-Funday", NULL },
-		{ "throttle", "set", "--work-hours", "08:00-18:00", "--work-rate", "4Mbps",
-		  "--off-rate", "lots", NULL },
-		{ "throttle", "set", "--work-rate", "4Mbps", NULL },
-		{ "throttle", "show", "now", NULL },
+		{"throttle", "set", "--work-hours", "8-18", "--work-rate",
+		 "4Mbps", NULL},
+		{"throttle", "set", "--work-hours", "08:00-18:00",
+		 "--work-rate", "4MB", NULL},
+		{"throttle", "set", "--work-hours", "08:00-18:00",
+		 "--work-rate", "4Mbps", "--work-days", "Mon-Funday", NULL},
+		{"throttle", "set", "--work-hours", "08:00-18:00",
+		 "--work-rate", "4Mbps", "--off-rate", "lots", NULL},
+		{"throttle", "set", "--work-rate", "4Mbps", NULL},
+		{"throttle", "show", "now", NULL},
 	};
-	const char *why[] = { "--work-hours '8-18'", "--work-rate '4MB'",
-			      "--work-days 'Mon-Funday'", "--off-rate 'lots'",
-			      "--work-hours and --work-rate are required",
-			      "unexpected argument 'now'" };
+	const char *why[] = {"--work-hours '8-18'",
+			     "--work-rate '4MB'",
+			     "--work-days 'Mon-Funday'",
+			     "--off-rate 'lots'",
+			     "--work-hours and --work-rate are required",
+			     "unexpected argument 'now'"};
 	char *before, *after;
 	cli_run r;
 	size_t i;
@@ -137,9 +147,10 @@ static void test_throttle_cli__bad_input_leaves_the_config_alone(void **state)
 static void test_throttle_cli__malformed_schedule_is_named(void **state)
 {
 	env *e = *state;
-	const char *show[] = { "throttle", "show", NULL };
-	const char *text = "{\"throttle\": {\"days\": \"Mon-Fri\", \"hours\": "
-			   "\"08:00-18:00\", \"work_bps\": \"fast\", \"off_bps\": 0}}";
+	const char *show[] = {"throttle", "show", NULL};
+	const char *text =
+		"{\"throttle\": {\"days\": \"Mon-Fri\", \"hours\": "
+		"\"08:00-18:00\", \"work_bps\": \"fast\", \"off_bps\": 0}}";
 	cli_run r;
 
 	sv_assert_ok(sv_fs_write_atomic(e->config, text, strlen(text), 0));
@@ -153,12 +164,12 @@ static void test_throttle_cli__local_vault_works_with_a_schedule(void **state)
 	char *vault = sv_path_join(e->dir, "vault");
 	char *src = sv_path_join(e->dir, "src");
 	char *file = sv_path_join(src, "a.bin");
-	const char *set[] = { "throttle", "set", "--work-days", "Sun-Sat",
-			      "--work-hours", "00:00-24:00", "--work-rate",
-			      "8Kbps", NULL };
-	const char *init[] = { "vault", "init", "--vault", vault, NULL };
-	const char *backup[] = { "backup", "--source-dir", src, "--vault",
-				 vault, NULL };
+	const char *set[] = {"throttle",    "set",	    "--work-days",
+			     "Sun-Sat",	    "--work-hours", "00:00-24:00",
+			     "--work-rate", "8Kbps",	    NULL};
+	const char *init[] = {"vault", "init", "--vault", vault, NULL};
+	const char *backup[] = {"backup",  "--source-dir", src,
+				"--vault", vault,	   NULL};
 	static char data[1 << 20];
 	cli_run r;
 	size_t i;
@@ -183,13 +194,17 @@ static void test_throttle_cli__local_vault_works_with_a_schedule(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_throttle_cli__set_show_off, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throttle_cli__bad_input_leaves_the_config_alone,
+		cmocka_unit_test_setup_teardown(test_throttle_cli__set_show_off,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throttle_cli__malformed_schedule_is_named,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throttle_cli__local_vault_works_with_a_schedule,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_throttle_cli__bad_input_leaves_the_config_alone,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_throttle_cli__malformed_schedule_is_named, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_throttle_cli__local_vault_works_with_a_schedule,
+			setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

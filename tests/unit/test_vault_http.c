@@ -44,15 +44,15 @@ typedef struct server {
 	sv_mutex *mu;
 	sv_cond *cv;
 	int quit;
-	int connections;    /* accepted so far */
-	int inside, most;   /* requests being answered; the most at once */
-	int barrier;        /* /meet: answers once this many are inside */
-	int met;            /* ... which happened */
+	int connections;  /* accepted so far */
+	int inside, most; /* requests being answered; the most at once */
+	int barrier;	  /* /meet: answers once this many are inside */
+	int met;	  /* ... which happened */
 	sv_thread *conns[256];
 	int nconns;
-	int flaky_left;     /* /flaky answers 503 this many times */
+	int flaky_left;	    /* /flaky answers 503 this many times */
 	int flaky_bad_body; /* a /flaky body arrived short or wrong */
-	int hang_seen;      /* /hang requests that arrived */
+	int hang_seen;	    /* /hang requests that arrived */
 	int open_conns;
 } server;
 
@@ -219,7 +219,8 @@ static void acceptor_main(void *arg)
 		sv_mutex_lock(s->mu);
 		s->connections++;
 		s->open_conns++;
-		if (s->nconns == 256 || sv_thread_start(&t, conn_main, c) != 0) {
+		if (s->nconns == 256 ||
+		    sv_thread_start(&t, conn_main, c) != 0) {
 			s->open_conns--;
 			sock_close(fd);
 			free(c);
@@ -287,8 +288,8 @@ typedef struct client {
 	int port;
 	const char *path;
 	int count;
-	int ok;  /* answers with status 200 */
-	int rc;  /* the last failure */
+	int ok; /* answers with status 200 */
+	int rc; /* the last failure */
 } client;
 
 static int get(vault_http *h, int port, const char *path, long *status)
@@ -338,7 +339,7 @@ static void run_clients(vault_http *h, server *s, const char *path,
 
 	*ok = 0;
 	for (i = 0; i < nthreads; i++) {
-		c[i] = (client){ h, s->port, path, per_thread, 0, 0 };
+		c[i] = (client){h, s->port, path, per_thread, 0, 0};
 		sv_assert_ok(sv_thread_start(&t[i], client_main, &c[i]));
 	}
 	for (i = 0; i < nthreads; i++) {
@@ -349,7 +350,7 @@ static void run_clients(vault_http *h, server *s, const char *path,
 
 static void test_http__runs_transfers_in_parallel_up_to_the_count(void **state)
 {
-	vault_http_opts o = { 0 };
+	vault_http_opts o = {0};
 	server *s = server_start();
 	vault_http *h = NULL;
 	int ok;
@@ -366,7 +367,7 @@ static void test_http__runs_transfers_in_parallel_up_to_the_count(void **state)
 	run_clients(h, s, "/ok", 8, 10, &ok);
 	assert_int_equal(ok, 80);
 	vault__http_free(h);
-	assert_true(s->most <= 4);       /* never more than the count */
+	assert_true(s->most <= 4);	  /* never more than the count */
 	assert_true(s->connections <= 4); /* and the connections reused */
 	server_stop(s);
 }
@@ -383,7 +384,7 @@ static void test_http__default_count_follows_the_cpus(void **state)
 
 static void test_http__retry_sends_the_whole_body_again(void **state)
 {
-	vault_http_opts o = { 0 };
+	vault_http_opts o = {0};
 	server *s = server_start();
 	vault_http *h = NULL;
 	vault_http_req r;
@@ -466,7 +467,7 @@ static void test_http__cancel_aborts_a_transfer_in_flight(void **state)
 
 static void test_http__stalled_transfer_is_retried(void **state)
 {
-	vault_http_opts o = { 0 };
+	vault_http_opts o = {0};
 	server *s = server_start();
 	vault_http *h = NULL;
 	long st = 0;
@@ -487,7 +488,8 @@ static void test_http__stalled_transfer_is_retried(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_http__runs_transfers_in_parallel_up_to_the_count),
+		cmocka_unit_test(
+			test_http__runs_transfers_in_parallel_up_to_the_count),
 		cmocka_unit_test(test_http__default_count_follows_the_cpus),
 		cmocka_unit_test(test_http__retry_sends_the_whole_body_again),
 		cmocka_unit_test(test_http__cancel_aborts_a_transfer_in_flight),

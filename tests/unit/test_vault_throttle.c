@@ -14,7 +14,7 @@
 /* Local seconds of a wall-clock time (throttle.c works on local seconds). */
 static int64_t at(int year, int month, int day, int hour, int min, int sec)
 {
-	sv_tm tm = { year, month, day, hour, min, sec, 0 };
+	sv_tm tm = {year, month, day, hour, min, sec, 0};
 
 	return sv_time_from_tm(&tm);
 }
@@ -40,17 +40,17 @@ static void test_throttle__parses_rates_in_decimal_units(void **state)
 
 static void test_throttle__refuses_bad_rates_naming_the_option(void **state)
 {
-	static const char *bad[] = { "4", "4MB", "Mbps", "", "4 Mbps",
-				     "1.2345Mbps", "-4Mbps", "4Mbpsx",
-				     "1Kbps", "2000Gbps", "..5Mbps" };
+	static const char *bad[] = {"4",      "4MB",	    "Mbps",   "",
+				    "4 Mbps", "1.2345Mbps", "-4Mbps", "4Mbpsx",
+				    "1Kbps",  "2000Gbps",   "..5Mbps"};
 	uint64_t bps;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(vault_throttle_parse_rate(&bps, "--off-rate",
-							   bad[i]),
-				 SV_EUSAGE);
+		assert_int_equal(
+			vault_throttle_parse_rate(&bps, "--off-rate", bad[i]),
+			SV_EUSAGE);
 		assert_non_null(strstr(sv_error_msg(), "--off-rate"));
 		assert_null(strchr(sv_error_msg(), '\n'));
 	}
@@ -58,10 +58,10 @@ static void test_throttle__refuses_bad_rates_naming_the_option(void **state)
 
 static void test_throttle__formats_rates_back(void **state)
 {
-	static const char *in[] = { "4Mbps", "1.5Gbps", "200Mbps", "64Kbps",
-				    "9000bps", "unlimited", "2.25Mbps" };
-	static const char *want[] = { "4Mbps", "1.5Gbps", "200Mbps", "64Kbps",
-				      "9Kbps", "unlimited", "2.25Mbps" };
+	static const char *in[] = {"4Mbps",   "1.5Gbps",   "200Mbps", "64Kbps",
+				   "9000bps", "unlimited", "2.25Mbps"};
+	static const char *want[] = {"4Mbps", "1.5Gbps",   "200Mbps", "64Kbps",
+				     "9Kbps", "unlimited", "2.25Mbps"};
 	char out[24];
 	uint64_t bps;
 	size_t i;
@@ -99,26 +99,26 @@ static void test_throttle__parses_day_ranges_and_lists(void **state)
 
 static void test_throttle__refuses_bad_days(void **state)
 {
-	static const char *bad[] = { "", "Monday", "Mon-", "Mon,,Tue",
-				     "Mon,", "Fun", "Mon-Fri-Sat", "1-5" };
+	static const char *bad[] = {"",	    "Monday", "Mon-",	     "Mon,,Tue",
+				    "Mon,", "Fun",    "Mon-Fri-Sat", "1-5"};
 	uint8_t d;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(vault_throttle_parse_days(&d, "--work-days",
-							   bad[i]),
-				 SV_EUSAGE);
+		assert_int_equal(
+			vault_throttle_parse_days(&d, "--work-days", bad[i]),
+			SV_EUSAGE);
 		assert_non_null(strstr(sv_error_msg(), "--work-days"));
 	}
 }
 
 static void test_throttle__parses_hours(void **state)
 {
-	static const char *bad[] = { "8:00-18:00", "08:00-18:0", "08:60-09:00",
-				     "25:00-26:00", "08:00-08:00",
-				     "00:00-24:00x", "24:00-08:00",
-				     "08:00_18:00", "" };
+	static const char *bad[] = {
+		"8:00-18:00",  "08:00-18:0",  "08:60-09:00",
+		"25:00-26:00", "08:00-08:00", "00:00-24:00x",
+		"24:00-08:00", "08:00_18:00", ""};
 	uint16_t s, e;
 	char out[12];
 	size_t i;
@@ -135,15 +135,14 @@ static void test_throttle__parses_hours(void **state)
 	sv_assert_ok(vault_throttle_parse_hours(&s, &e, "h", "00:00-24:00"));
 	assert_int_equal(e, 1440);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(vault_throttle_parse_hours(&s, &e,
-							    "--work-hours",
-							    bad[i]),
+		assert_int_equal(vault_throttle_parse_hours(
+					 &s, &e, "--work-hours", bad[i]),
 				 SV_EUSAGE);
 }
 
 static vault_throttle office(void)
 {
-	vault_throttle t = { 1, 0x3e, 8 * 60, 18 * 60, 4000000, 200000000 };
+	vault_throttle t = {1, 0x3e, 8 * 60, 18 * 60, 4000000, 200000000};
 
 	return t;
 }
@@ -173,13 +172,14 @@ static void test_throttle__switches_rate_at_the_boundaries(void **state)
 	assert_int_equal(vault_throttle_rate_at(&t, at(1969, 12, 29, 9, 0, 0)),
 			 4000000); /* a Monday before the epoch */
 	t.enabled = 0;
-	assert_int_equal(vault_throttle_rate_at(&t, at(2024, 1, 1, 9, 0, 0)), 0);
+	assert_int_equal(vault_throttle_rate_at(&t, at(2024, 1, 1, 9, 0, 0)),
+			 0);
 	assert_int_equal(vault_throttle_rate_at(NULL, 0), 0);
 }
 
 static void test_throttle__night_window_wraps_into_the_next_day(void **state)
 {
-	vault_throttle t = { 1, 1u << 5, 22 * 60, 6 * 60, 1000000, 0 };
+	vault_throttle t = {1, 1u << 5, 22 * 60, 6 * 60, 1000000, 0};
 
 	(void)state; /* Fridays 22:00 to Saturday 06:00 */
 	assert_false(vault_throttle_in_work(&t, at(2024, 1, 5, 21, 59, 59)));
@@ -190,7 +190,8 @@ static void test_throttle__night_window_wraps_into_the_next_day(void **state)
 	assert_false(vault_throttle_in_work(&t, at(2024, 1, 5, 5, 0, 0)));
 	assert_int_equal(vault_throttle_rate_at(&t, at(2024, 1, 6, 1, 0, 0)),
 			 1000000);
-	assert_int_equal(vault_throttle_rate_at(&t, at(2024, 1, 6, 7, 0, 0)), 0);
+	assert_int_equal(vault_throttle_rate_at(&t, at(2024, 1, 6, 7, 0, 0)),
+			 0);
 }
 
 static void test_throttle__json_round_trip_and_refusals(void **state)
@@ -232,7 +233,7 @@ static void test_throttle__json_round_trip_and_refusals(void **state)
  */
 static uint64_t simulate(uint64_t rate_bytes, int n, uint64_t ms_total)
 {
-	static const unsigned steps[] = { 1, 7, 3, 13, 100, 2 };
+	static const unsigned steps[] = {1, 7, 3, 13, 100, 2};
 	vault_bucket b;
 	uint64_t now = 1000, moved = 0;
 	size_t k = 0;
@@ -245,10 +246,13 @@ static uint64_t simulate(uint64_t rate_bytes, int n, uint64_t ms_total)
 
 			while (got > 0) {
 				if (i % 2)
-					got = vault__bucket_take(&b, 16384, now);
+					got = vault__bucket_take(&b, 16384,
+								 now);
 				else
-					got = vault__bucket_take_all(&b, 16384, now)
-						      ? 16384 : 0;
+					got = vault__bucket_take_all(&b, 16384,
+								     now)
+						      ? 16384
+						      : 0;
 				moved += got;
 			}
 		}
@@ -257,22 +261,25 @@ static uint64_t simulate(uint64_t rate_bytes, int n, uint64_t ms_total)
 	return moved;
 }
 
-static void test_throttle__bucket_holds_the_rate_within_ten_percent(void **state)
+static void
+test_throttle__bucket_holds_the_rate_within_ten_percent(void **state)
 {
-	static const uint64_t bps[] = { 200000, 4000000, 40000000, 200000000 };
-	static const int transfers[] = { 1, 4, 16 };
+	static const uint64_t bps[] = {200000, 4000000, 40000000, 200000000};
+	static const int transfers[] = {1, 4, 16};
 	size_t r, t;
 
 	(void)state;
 	for (r = 0; r < sizeof(bps) / sizeof(bps[0]); r++) {
 		for (t = 0; t < sizeof(transfers) / sizeof(transfers[0]); t++) {
 			uint64_t want = bps[r] / 8 * 60;
-			uint64_t got = simulate(bps[r] / 8, transfers[t], 60000);
+			uint64_t got =
+				simulate(bps[r] / 8, transfers[t], 60000);
 
 			if (got < want * 9 / 10 || got > want * 11 / 10)
-				fail_msg("%llu bps, %d transfers: %llu bytes, want %llu +-10%%",
-					 (unsigned long long)bps[r], transfers[t],
-					 (unsigned long long)got,
+				fail_msg("%llu bps, %d transfers: %llu bytes, "
+					 "want %llu +-10%%",
+					 (unsigned long long)bps[r],
+					 transfers[t], (unsigned long long)got,
 					 (unsigned long long)want);
 		}
 	}
@@ -325,18 +332,24 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_throttle__parses_rates_in_decimal_units),
-		cmocka_unit_test(test_throttle__refuses_bad_rates_naming_the_option),
+		cmocka_unit_test(
+			test_throttle__refuses_bad_rates_naming_the_option),
 		cmocka_unit_test(test_throttle__formats_rates_back),
 		cmocka_unit_test(test_throttle__parses_day_ranges_and_lists),
 		cmocka_unit_test(test_throttle__refuses_bad_days),
 		cmocka_unit_test(test_throttle__parses_hours),
-		cmocka_unit_test(test_throttle__switches_rate_at_the_boundaries),
-		cmocka_unit_test(test_throttle__night_window_wraps_into_the_next_day),
+		cmocka_unit_test(
+			test_throttle__switches_rate_at_the_boundaries),
+		cmocka_unit_test(
+			test_throttle__night_window_wraps_into_the_next_day),
 		cmocka_unit_test(test_throttle__json_round_trip_and_refusals),
-		cmocka_unit_test(test_throttle__bucket_holds_the_rate_within_ten_percent),
+		cmocka_unit_test(
+			test_throttle__bucket_holds_the_rate_within_ten_percent),
 		cmocka_unit_test(test_throttle__unlimited_bucket_never_waits),
-		cmocka_unit_test(test_throttle__wait_ms_says_when_tokens_are_back),
-		cmocka_unit_test(test_throttle__rate_change_applies_from_then_on),
+		cmocka_unit_test(
+			test_throttle__wait_ms_says_when_tokens_are_back),
+		cmocka_unit_test(
+			test_throttle__rate_change_applies_from_then_on),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
