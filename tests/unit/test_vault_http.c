@@ -4,7 +4,8 @@
  * connection, keep-alive): transfers really run in parallel up to the
  * pool's count, connections are reused, a retried upload sends its whole
  * body again, a cancel aborts a transfer in flight, a stalled transfer is
- * retried instead of waited on.
+ * retried instead of waited on, throttled transfers (paused and resumed
+ * in both directions) arrive intact.
  *
  * Nothing here measures time: the parallelism test meets at a barrier in
  * the server, the cancel test hooks on the server having the request.
@@ -116,6 +117,21 @@ static void answer(sock_t fd, int status, const char *extra, const char *body)
 	send_all(fd, body, strlen(body));
 }
 
+/* BODY_LEN bytes of the test pattern. */
+static void answer_big(sock_t fd)
+{
+	static unsigned char body[BODY_LEN];
+	char head[128];
+	size_t i;
+
+	for (i = 0; i < BODY_LEN; i++)
+		body[i] = (unsigned char)(i * 7);
+	snprintf(head, sizeof(head),
+		 "HTTP/1.1 200 X\r\nContent-Length: %d\r\n\r\n", BODY_LEN);
+	send_all(fd, head, strlen(head));
+	send_all(fd, (const char *)body, BODY_LEN);
+}
+
 static int body_ok(const unsigned char *b, size_t n)
 {
 	size_t i;
@@ -175,6 +191,11 @@ static int serve_one(server *s, sock_t fd, unsigned char *body)
 	if (strcmp(path, "/flaky") == 0 && !body_ok(body, clen))
 		s->flaky_bad_body = 1;
 	s->inside--;
+	if (strcmp(path, "/big") == 0) {
+		sv_mutex_unlock(s->mu);
+		answer_big(fd);
+		return 0;
+	}
 	if (strcmp(path, "/flaky") == 0 && s->flaky_left > 0) {
 		s->flaky_left--;
 		sv_mutex_unlock(s->mu);
@@ -485,6 +506,83 @@ static void test_http__stalled_transfer_is_retried(void **state)
 	server_stop(s);
 }
 
+typedef struct mover {
+	vault_http *h;
+	int port;
+	int ok;
+} mover;
+
+/* One upload and one download of BODY_LEN bytes, both checked. */
+static void mover_main(void *arg)
+{
+	mover *m = arg;
+	unsigned char *body = malloc(BODY_LEN);
+	vault_http_req r;
+	vault_http_resp resp;
+	sv_buf out;
+	char url[64];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < BODY_LEN; i++)
+		body[i] = (unsigned char)(i * 7);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/flaky", m->port);
+	vault__http_req_init(&r, "PUT");
+	vault__http_resp_init(&resp);
+	r.url = sv_strdup(url);
+	r.body = body;
+	r.body_len = BODY_LEN;
+	rc = vault__http_send(m->h, &r, &resp, NULL, NULL);
+	m->ok += rc == 0 && resp.status == 200;
+	vault__http_req_release(&r);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/big", m->port);
+	sv_buf_init(&out, 1 << 20);
+	vault__http_req_init(&r, "GET");
+	r.url = sv_strdup(url);
+	r.out = &out;
+	rc = vault__http_send(m->h, &r, &resp, NULL, NULL);
+	m->ok += rc == 0 && resp.status == 200 &&
+		 body_ok((unsigned char *)out.ptr, out.len);
+	vault__http_req_release(&r);
+	vault__http_resp_release(&resp);
+	sv_buf_release(&out);
+	free(body);
+}
+
+static void test_http__throttled_transfers_arrive_intact(void **state)
+{
+	/* always in work hours, 4 Mbps: about 1.6 s for the 800 kB below */
+	vault_throttle t = {1, 0x7f, 0, 24 * 60, 4000000, 0};
+	vault_http_opts o = {0};
+	server *s = server_start();
+	vault_http *h = NULL;
+	sv_thread *th[4];
+	mover m[4];
+	int i, ok = 0;
+
+	(void)state;
+	o.transfers = 4;
+	sv_assert_ok(vault__http_new(&h, &o));
+	vault__http_set_throttle(h, &t);
+	for (i = 0; i < 4; i++) {
+		m[i] = (mover){h, s->port, 0};
+		sv_assert_ok(sv_thread_start(&th[i], mover_main, &m[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		sv_thread_join(th[i]);
+		ok += m[i].ok;
+	}
+	assert_int_equal(ok, 8);
+	assert_int_equal(s->flaky_bad_body, 0);
+	/* lifting the limit also works */
+	vault__http_set_throttle(h, NULL);
+	m[0] = (mover){h, s->port, 0};
+	mover_main(&m[0]);
+	assert_int_equal(m[0].ok, 2);
+	vault__http_free(h);
+	server_stop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -494,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_http__retry_sends_the_whole_body_again),
 		cmocka_unit_test(test_http__cancel_aborts_a_transfer_in_flight),
 		cmocka_unit_test(test_http__stalled_transfer_is_retried),
+		cmocka_unit_test(test_http__throttled_transfers_arrive_intact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
