@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "agent.h"
+#include "jobs.h"
+#include "registration.h"
 #include "throttle.h"
 #include "sv_buf.h"
 #include "sv_env.h"
@@ -105,40 +107,74 @@ int sv_agent_vault_url(const char **out, const char *opt)
 			    sv_agent_state_dir(), SV_PATH_SEP);
 }
 
-/* The bandwidth schedule of config.json ("throttle", cmd_throttle.c) into
- * acc. A malformed one stops the command: transferring unthrottled in
- * office hours is what the administrator set it up to prevent. */
-static int load_throttle(vault_access *acc, vault_throttle *t)
+/* The bandwidth schedule of config.json ("throttle", cmd_throttle.c) for
+ * the vault_access of this process's vault: *out NULL when none is set,
+ * SV_EINVAL naming the field when it is malformed. The parsed copy lives as
+ * long as the process, like the configuration it comes from (config.c). */
+static int agent_throttle(const vault_throttle **out)
 {
+	static vault_throttle parsed;
 	const json_t *j = sv_agent_config_json("throttle");
 	int rc;
 
+	*out = NULL;
 	if (!j)
 		return 0;
-	if ((rc = vault_throttle_from_json(t, j)) < 0)
+	if ((rc = vault_throttle_from_json(&parsed, j)) < 0)
 		return rc;
-	acc->throttle = t;
+	*out = &parsed;
 	return 0;
+}
+
+void sv_agent_vault_access(vault_access *acc, const char *url)
+{
+	char host[256];
+
+	acc->insecure = g_agent.insecure;
+	/* sv_agent_open_vault refuses a malformed schedule before it gets
+	 * here; elsewhere (register, credentials) it is said and skipped */
+	if (agent_throttle(&acc->throttle) < 0)
+		sv_log_warn("%s: transfers are not throttled", sv_error_msg());
+	/* Said on every run, so that a lab setting never goes unnoticed. */
+	if (g_agent.insecure &&
+	    vault_endpoint_host(url, acc, host, sizeof(host)) == 0)
+		sv_log_warn("TLS certificate verification is off for %s "
+			    "(--insecure: for lab endpoints only)", host);
+}
+
+void sv_agent_job_vault(struct sv_agent_job *j, const vault *v)
+{
+	if (v)
+		sv_json_set(j->details, "retries",
+			    json_integer((json_int_t)vault_retries(v)));
+	if (g_agent.insecure)
+		sv_json_set(j->details, "insecure", json_true());
 }
 
 int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file)
 {
 	const char *url;
 	char *pass = NULL, *cache = NULL;
-	vault_access acc = { 0 };   /* the environment, plus the throttle */
-	vault_throttle thr;
+	const vault_throttle *thr;
+	vault_access acc;
 	int rc;
 
 	*out = NULL;
+	if ((rc = agent_throttle(&thr)) < 0)
+		return rc;
+	/* A registered machine keeps the key: no URL, no passphrase. */
+	if (!url_opt && sv_agent_registered())
+		return sv_agent_open_registered(out);
 	rc = sv_agent_vault_url(&url, url_opt);
+	memset(&acc, 0, sizeof(acc));
+	if (rc == 0)
+		sv_agent_vault_access(&acc, url);
 	if (rc == 0)
 		rc = sv_agent_passphrase(&pass, pass_file, 0);
 	if (rc == 0 && !(cache = sv_path_join(sv_agent_state_dir(), "cache")))
 		rc = SV_ENOMEM;
 	if (rc == 0)
 		rc = sv_fs_mkdir_p(sv_agent_state_dir(), 1);
-	if (rc == 0)
-		rc = load_throttle(&acc, &thr);
 	if (rc == 0)
 		rc = vault_open(out, url, &acc, pass, cache);
 	if (pass)

@@ -42,8 +42,21 @@ int sv_agent_parse_duration(uint32_t *ms, const char *s);
 int sv_agent_vault_url(const char **out, const char *opt);
 
 /* Opens the vault (url from sv_agent_vault_url) with the passphrase and
- * the cache in <state>/cache. */
+ * the cache in <state>/cache; without url_opt on a registered machine,
+ * the registration's vault with the key kept locally (no passphrase). */
 int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file);
+
+/* Adds the global switches to acc (its endpoint and secret filled in
+ * first, the rest zero): the TLS switch of --insecure, with the warning it
+ * owes on every run for a cloud vault ("warning: TLS certificate
+ * verification is off for <host>"). */
+void sv_agent_vault_access(vault_access *acc, const char *url);
+
+struct sv_agent_job;
+/* Adds what the vault connection went through to a job's details:
+ * "retries" (requests repeated after transient failures; v may be NULL
+ * when it never opened) and "insecure" when --insecure was given. */
+void sv_agent_job_vault(struct sv_agent_job *j, const vault *v);
 
 /* The preflight's vault callback (diag_vault_cb.ping) over vault_ping();
  * ud is the vault. Transfers give up on their own low-speed limit. */

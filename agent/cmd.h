@@ -29,6 +29,7 @@ typedef struct sv_agent {
 	int verbose;           /* --verbose, repeatable */
 	const char *log_file;  /* --log-file */
 	const char *state_dir; /* --state-dir, SYSVAULT_HOME, or the default */
+	int insecure;          /* --insecure: no TLS verification (warned) */
 } sv_agent;
 
 extern sv_agent g_agent;
@@ -77,6 +78,9 @@ int cmd_preflight(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
 int cmd_jobs_show(int argc, char **argv);
 int cmd_jobs_cancel(int argc, char **argv);
+int cmd_vault_credentials(int argc, char **argv);
+int cmd_register(int argc, char **argv);
+int cmd_passphrase_reset(int argc, char **argv);
 int cmd_throttle_set(int argc, char **argv);
 int cmd_throttle_show(int argc, char **argv);
 int cmd_throttle_off(int argc, char **argv);

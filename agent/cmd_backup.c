@@ -11,6 +11,7 @@
 #include "sv_buf.h"
 #include "sv_env.h"
 #include "sv_platform.h"
+#include "registration.h"
 
 static int interrupted(void *ud)
 {
@@ -49,7 +50,8 @@ static void job_result(sv_agent_job *job, const vault_backup_result *r,
 		sv_json_set(job->details, "wbadmin_version", json_string(version));
 }
 
-static void print_summary(const vault_backup_result *r, int64_t job)
+static void print_summary(const vault_backup_result *r, int64_t job,
+			  uint64_t retries)
 {
 	char read[32], added[32], stored[32];
 	double secs = (double)r->elapsed_ms / 1000.0;
@@ -68,6 +70,7 @@ static void print_summary(const vault_backup_result *r, int64_t job)
 	printf("  stored           %s (compression %.1f%%)\n", stored, comp);
 	printf("  duration         %.1f s (%.1f MiB/s)\n", secs,
 	       secs > 0 ? (double)r->bytes_read / 1048576.0 / secs : 0);
+	printf("  retries          %llu\n", (unsigned long long)retries);
 }
 
 static json_t *summary_json(const vault_backup_result *r)
@@ -102,11 +105,13 @@ int cmd_backup(int argc, char **argv)
 	char machine[256] = "", fqdn[256] = "";
 	vault_backup_opts o;
 	vault_backup_result r;
+	json_t *tree_meta = NULL;
 	vault *v = NULL;
 	sv_wsb_args wa = { NULL, 0, NULL, NULL, NULL };
 	sv_agent_job job;
 	int64_t job_id;
 	int warned;
+	uint64_t retries;
 	const char *skips[16];
 	int nskips = 0;
 	char version[WSB_VERSION_LEN + 1] = "";
@@ -139,10 +144,13 @@ int cmd_backup(int argc, char **argv)
 	}
 	if (optind < argc)
 		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!machine[0] && sv_machine_name(machine, sizeof(machine)) < 0)
-		sv_strlcpy(machine, "unknown", sizeof(machine));
-	if (sv_machine_fqdn(fqdn, sizeof(fqdn)) < 0)
-		sv_strlcpy(fqdn, machine, sizeof(fqdn));
+	{
+		char name[256];
+
+		sv_agent_machine_names(name, fqdn);
+		if (!machine[0])
+			sv_strlcpy(machine, name, sizeof(machine));
+	}
 	skips[nskips] = NULL;
 	wa.skip_checks = skips;
 	o.machine = machine;
@@ -154,7 +162,15 @@ int cmd_backup(int argc, char **argv)
 	if (rc < 0)
 		return sv_cmd_fail();
 	job_id = job.id;
-	rc = sv_agent_open_vault(&v, url, pass_file);
+	/* Every backup, scheduled or not, stops on a renamed machine. */
+	rc = sv_agent_identity_check();
+	if (rc == 0)
+		rc = sv_agent_open_vault(&v, url, pass_file);
+	/* A tree of files records the hardware it came from, as a system-state
+	 * point does. */
+	if (rc == 0 && o.source_dir && !(o.meta = tree_meta = json_pack("{s:o}", "hardware",
+									sv_agent_hardware_json())))
+		rc = SV_ENOMEM;
 	if (rc == 0 && o.source_dir)
 		rc = vault_backup(v, &o, &r);
 	else if (rc == 0) {
@@ -165,8 +181,11 @@ int cmd_backup(int argc, char **argv)
 	sv_agent_progress_done();
 	if (rc == 0)
 		job_result(&job, &r, version);
+	sv_agent_job_vault(&job, v);
+	retries = v ? vault_retries(v) : 0;
 	warned = job.warning != NULL;
 	rc = sv_agent_job_end(&job, rc);
+	json_decref(tree_meta);
 	vault_close(v);
 	if (rc < 0)
 		return sv_cmd_fail();
@@ -177,11 +196,13 @@ int cmd_backup(int argc, char **argv)
 			json_object_set_new(j, "wbadmin_version", json_string(version));
 		if (j)
 			json_object_set_new(j, "job", json_integer(job_id));
+		if (j)
+			json_object_set_new(j, "retries", json_integer((json_int_t)retries));
 		rc = sv_agent_print_json(j);
 		return rc == SV_EXIT_OK && warned ? SV_EXIT_WARNINGS : rc;
 	}
 	if (version[0])
 		printf("system state backed up by wbadmin as version %s\n", version);
-	print_summary(&r, job_id);
+	print_summary(&r, job_id, retries);
 	return warned ? SV_EXIT_WARNINGS : SV_EXIT_OK;
 }

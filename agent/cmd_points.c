@@ -1,11 +1,14 @@
 /*
- * cmd_points.c - sysvault points [--machine <name>] [--json]
+ * cmd_points.c - sysvault points [--machine <name>] [--credentials <file>]
+ * [--json]
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
+#include "registration.h"
 #include "sv_buf.h"
+#include "sv_fs.h"
 #include "sv_time.h"
 
 static int add_point(void *ud, const vault_point_info *p)
@@ -43,16 +46,30 @@ static void print_table(json_t *arr)
 		printf("(no recovery points)\n");
 }
 
+/* Removes the temporary cache; a failure leaves only a cache behind and
+ * does not replace the command's own error. */
+static void remove_quietly(const char *dir, int rc)
+{
+	char keep[1024];
+
+	sv_strlcpy(keep, sv_error_msg(), sizeof(keep));
+	sv_fs_remove_tree(dir);
+	if (rc < 0)
+		sv_error_set(rc, "%s", keep);
+}
+
 int cmd_points(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "vault", required_argument, NULL, 'v' },
 		{ "passphrase-file", required_argument, NULL, 'p' },
 		{ "machine", required_argument, NULL, 'm' },
+		{ "credentials", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const sv_cmd_def *cmd = sv_cmd_find("points");
-	const char *url = NULL, *pass_file = NULL, *machine = NULL;
+	const char *url = NULL, *pass_file = NULL, *machine = NULL, *creds = NULL;
+	char *tmp_state = NULL;
 	json_t *arr = json_array();
 	vault *v = NULL;
 	int c, rc;
@@ -66,6 +83,8 @@ int cmd_points(int argc, char **argv)
 			url = optarg;
 		else if (c == 'p')
 			pass_file = optarg;
+		else if (c == 'c')
+			creds = optarg;
 		else
 			machine = optarg;
 	}
@@ -73,10 +92,16 @@ int cmd_points(int argc, char **argv)
 		json_decref(arr);
 		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	}
-	rc = sv_agent_open_vault(&v, url, pass_file);
+	if (creds)
+		rc = sv_agent_open_credentials(&v, &tmp_state, creds, pass_file);
+	else
+		rc = sv_agent_open_vault(&v, url, pass_file);
 	if (rc == 0)
 		rc = vault_points(v, machine, add_point, arr);
 	vault_close(v);
+	if (tmp_state)
+		remove_quietly(tmp_state, rc);
+	free(tmp_state);
 	if (rc < 0) {
 		json_decref(arr);
 		return sv_cmd_fail();

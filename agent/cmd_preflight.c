@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "registration.h"
 #include "diag.h"
 #include "job.h"
 #include "sv_buf.h"
@@ -48,6 +49,7 @@ static int preflight(diag_report **r, const char *from, const char *scratch,
 {
 	diag_vault_cb cb = { sv_agent_ping_vault, v };
 	diag_opts o;
+	json_t *reg = NULL;
 	char *dir = NULL;
 	int rc;
 
@@ -65,7 +67,14 @@ static int preflight(diag_report **r, const char *from, const char *scratch,
 	o.agent_version = SV_VERSION;
 	o.skip = skip;
 	o.vault = v ? &cb : NULL; /* no vault: PF011 and PF012 skip */
+	/* PF013 compares the registration's names with this machine's; the
+	 * registration itself does not expire (only credentials files do). */
+	if (sv_agent_registration_load(&reg) == 0) {
+		o.registered_name = json_string_value(json_object_get(reg, "machine"));
+		o.registered_fqdn = json_string_value(json_object_get(reg, "fqdn"));
+	}
 	rc = diag_run(r, &o);
+	json_decref(reg);
 	free(dir);
 	return rc;
 }

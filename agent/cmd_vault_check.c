@@ -35,7 +35,7 @@ int cmd_vault_check(int argc, char **argv)
 	vault *v = NULL;
 	sv_agent_job job;
 	int64_t job_id;
-	uint64_t pct;
+	uint64_t pct, retries;
 	int c, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -73,6 +73,8 @@ int cmd_vault_check(int argc, char **argv)
 		rc = vault_check(v, &o, &r);
 	if (rc == 0 || rc == SV_ECORRUPT)
 		sv_json_set(job.details, "problems", json_integer((json_int_t)json_array_size(problems)));
+	sv_agent_job_vault(&job, v);
+	retries = v ? vault_retries(v) : 0;
 	rc = sv_agent_job_end(&job, rc);
 	vault_close(v);
 	if (rc < 0 && rc != SV_ECORRUPT) {
@@ -80,21 +82,22 @@ int cmd_vault_check(int argc, char **argv)
 		return sv_cmd_fail();
 	}
 	if (g_agent.json) {
-		sv_agent_print_json(json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "ok", rc == 0,
+		sv_agent_print_json(json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "ok", rc == 0,
 					      "job", (json_int_t)job_id,
 					      "packs", (json_int_t)r.packs,
 					      "packs_read", (json_int_t)r.packs_read,
 					      "packs_unindexed", (json_int_t)r.packs_unindexed,
 					      "indexes", (json_int_t)r.indexes,
 					      "points", (json_int_t)r.points,
+					      "retries", (json_int_t)retries,
 					      "problems", problems));
 	} else {
 		json_decref(problems);
-		printf("job %lld: %llu packs (%llu read, %llu not yet indexed), %llu index objects, %llu points: %s\n",
+		printf("job %lld: %llu packs (%llu read, %llu not yet indexed), %llu index objects, %llu points, %llu retries: %s\n",
 		       (long long)job_id,
 		       (unsigned long long)r.packs, (unsigned long long)r.packs_read,
 		       (unsigned long long)r.packs_unindexed, (unsigned long long)r.indexes,
-		       (unsigned long long)r.points,
+		       (unsigned long long)r.points, (unsigned long long)retries,
 		       rc == 0 ? "no problems" : "PROBLEMS FOUND");
 	}
 	if (rc < 0)

@@ -33,6 +33,7 @@ int cmd_vault_init(int argc, char **argv)
 	const sv_cmd_def *cmd = sv_cmd_find("vault init");
 	const char *url_opt = NULL, *pass_file = NULL, *url;
 	vault_init_opts o;
+	vault_access acc;
 	char id[65], *pass = NULL;
 	uint64_t avg = 0;
 	long level = 0;
@@ -63,9 +64,12 @@ int cmd_vault_init(int argc, char **argv)
 	if (optind < argc)
 		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	o.scrypt_n = scrypt_n_override();
-	if ((rc = sv_agent_vault_url(&url, url_opt)) < 0 ||
-	    (rc = sv_agent_passphrase(&pass, pass_file, 1)) < 0 ||
-	    (rc = vault_init(url, NULL, pass, &o, id)) < 0) {
+	if ((rc = sv_agent_vault_url(&url, url_opt)) < 0)
+		return sv_cmd_fail();
+	memset(&acc, 0, sizeof(acc));
+	sv_agent_vault_access(&acc, url);
+	if ((rc = sv_agent_passphrase(&pass, pass_file, 1)) < 0 ||
+	    (rc = vault_init(url, &acc, pass, &o, id)) < 0) {
 		free(pass);
 		return sv_cmd_fail();
 	}

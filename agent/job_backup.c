@@ -16,6 +16,7 @@
 #include "wsb.h"
 #include "diag.h"
 #include "sv_version.h"
+#include "registration.h"
 
 
 char *sv_agent_scratch_dir(const char *opt)
@@ -107,18 +108,14 @@ static int preflight(vault *v, const sv_wsb_args *a, const char *scratch,
 /* The point's extra fields: wbadmin version, layout, hardware identity. */
 static json_t *point_meta(const char *version, const wsb_layout *l)
 {
-	json_t *m = json_object(), *hw = NULL;
-	sv_smbios_info si;
+	json_t *m = json_object();
 
 	if (!m || sv_json_set(m, "wbadmin_version", json_string(version)) ||
 	    sv_json_set(m, "wsb", wsb_layout_json(l))) {
 		json_decref(m);
 		return NULL;
 	}
-	if (sv_smbios_read(&si) == 0)
-		hw = json_pack("{s:s,s:s,s:s}", "uuid", si.uuid, "manufacturer",
-			       si.manufacturer, "product", si.product);
-	sv_json_set(m, "hardware", hw ? hw : json_object());
+	sv_json_set(m, "hardware", sv_agent_hardware_json());
 	return m;
 }
 

@@ -67,7 +67,8 @@ static size_t token_len(const char *s)
 }
 
 /* A failure's stable code: the WSB_* code the wbadmin driver puts before
- * its cause, the id of a failed preflight check, else the sv_err name. */
+ * its cause, the id of a failed preflight check, MACHINE_RENAMED from the
+ * identity check, else the sv_err name. */
 static const char *stable_code(int rc, const char *msg, char *buf, size_t size)
 {
 	const char *p = msg ? strstr(msg, "WSB_") : NULL;
@@ -78,6 +79,8 @@ static const char *stable_code(int rc, const char *msg, char *buf, size_t size)
 		buf[n] = '\0';
 		return buf;
 	}
+	if (msg && !strncmp(msg, "MACHINE_RENAMED:", 16))
+		return "MACHINE_RENAMED";
 	if (msg && !strncmp(msg, "preflight PF", 12) && (n = token_len(msg + 10)) < size &&
 	    msg[10 + n] == ' ') {
 		memcpy(buf, msg + 10, n);

@@ -60,15 +60,25 @@ const sv_cmd_def sv_commands[] = {
 	  "wbadmin. Prints a summary naming the job ('sysvault jobs'); progress\n"
 	  "on a terminal, or JSON lines on stderr with --json. Only one backup\n"
 	  "runs at a time; exit code 1 when it succeeded with a warning (the\n"
-	  "staging volume could not be trimmed).\n" },
+	  "staging volume could not be trimmed).\n"
+	  "\n"
+	  "On a registered machine the vault and its key come from the\n"
+	  "registration. Every backup first compares this machine's name and\n"
+	  "FQDN with the registration's and stops with MACHINE_RENAMED on a\n"
+	  "change (fix: 'sysvault register' again).\n" },
 	{ "points", cmd_points, "List the recovery points in the vault",
 	  "usage: sysvault points [--vault <dir>] [--passphrase-file <file>]\n"
-	  "                       [--machine <name>] [--json]\n" },
+	  "                       [--machine <name>] [--credentials <file>] [--json]\n"
+	  "\n"
+	  "Lists every machine's points, or one machine's with --machine (also an\n"
+	  "old name of a renamed machine). --credentials reads the vault of a\n"
+	  "credentials file with the passphrase, as a recovery shell does.\n" },
 	{ "restore", cmd_restore, "Restore a recovery point into a directory",
 	  "usage: sysvault restore --point <id>|latest --to <dir> [--overwrite]\n"
 	  "                        [--apply [--authsysvol] [--reboot]]\n"
 	  "                        [--vault <dir>] [--passphrase-file <file>]\n"
 	  "                        [--machine <name>] [--threads <n>]\n"
+	  "                        [--credentials <file>] [--allow-other-hardware]\n"
 	  "\n"
 	  "Writes every file of the point under <dir>. Every chunk and every\n"
 	  "file's SHA-256 is verified before the file takes its name; existing\n"
@@ -80,7 +90,18 @@ const sv_cmd_def sv_commands[] = {
 	  "--authsysvol for an authoritative SYSVOL restore (domain controllers,\n"
 	  "in DSRM: the steps are printed), and never reboots unless --reboot.\n"
 	  "--apply needs an empty (or new) --to directory: wbadmin reads the\n"
-	  "catalogue of the tree it is given.\n" },
+	  "catalogue of the tree it is given.\n"
+	  "\n"
+	  "On a registered machine 'latest' means this machine's newest point;\n"
+	  "--machine <name> picks another machine's or an old name's (restore it\n"
+	  "to an alternate location). From a recovery shell, --credentials <file>\n"
+	  "and the passphrase are enough: nothing needs registering, and the\n"
+	  "cache is kept in a temporary directory that is removed afterwards.\n"
+	  "There, the target must not be on the system volume. With --apply or\n"
+	  "--credentials, the point's hardware identity (SMBIOS UUID,\n"
+	  "manufacturer, model) must match this machine's: Microsoft does not\n"
+	  "recommend restoring system state to other hardware;\n"
+	  "--allow-other-hardware restores anyway.\n" },
 	{ "vault check", cmd_vault_check, "Verify the vault's structure and data",
 	  "usage: sysvault vault check [--read-data[=<percent>]] [--vault <dir>]\n"
 	  "                            [--passphrase-file <file>] [--json]\n"
@@ -139,7 +160,9 @@ const sv_cmd_def sv_commands[] = {
 	  "\n"
 	  "Prints everything recorded about the job, including its details: the\n"
 	  "recovery point and wbadmin version of a backup, the preflight checks\n"
-	  "skipped with --skip-check, the files a cancelled restore finished.\n" },
+	  "skipped with --skip-check, the files a cancelled restore finished,\n"
+	  "the requests to the vault repeated after network failures\n"
+	  "(\"retries\"), and \"insecure\" when it ran with --insecure.\n" },
 	{ "jobs cancel", cmd_jobs_cancel, "Ask a running job to stop",
 	  "usage: sysvault jobs cancel <id>\n"
 	  "\n"
@@ -151,6 +174,46 @@ const sv_cmd_def sv_commands[] = {
 	  "one it was writing; 'sysvault jobs show <id>' lists the finished files\n"
 	  "(\"files_restored\" in the details). A vault check runs to its end.\n"
 	  "A job that has already ended is refused: \"job N is not running\".\n" },
+	{ "vault credentials", cmd_vault_credentials, "Issue a credentials file for registering or restoring",
+	  "usage: sysvault vault credentials --vault <url> -o <file> [--secondary]\n"
+	  "                                  [--days <n>] [--secret-file <file>]\n"
+	  "                                  [--name <name>] [--tenant <id>]\n"
+	  "                                  [--passphrase-file <file>]\n"
+	  "\n"
+	  "Writes a credentials file (JSON, private: 0600 or the owner only) that\n"
+	  "lets a machine register with the vault ('sysvault register') or restore\n"
+	  "from a recovery shell ('sysvault restore --credentials'). It names the\n"
+	  "vault (id, --name, URL, endpoint), carries the secret this issuer\n"
+	  "reaches a cloud vault with (--secret-file, else the environment:\n"
+	  "SYSVAULT_AZURE_KEY / SYSVAULT_AZURE_SAS, AWS_ACCESS_KEY_ID and\n"
+	  "AWS_SECRET_ACCESS_KEY; none for a local vault), the tenant, the region\n"
+	  "role and when it was issued and expires (--days, 1 to 365, default\n"
+	  "10). A tag made with the vault's key covers it all: issuing needs the\n"
+	  "passphrase, and an edited file is refused. --secondary issues a file\n"
+	  "for a secondary region: it can restore but never register.\n"
+	  "docs/operations.md describes the format.\n" },
+	{ "register", cmd_register, "Register this machine with a vault",
+	  "usage: sysvault register --credentials <file> [--passphrase-file <file>]\n"
+	  "                         [--force]\n"
+	  "\n"
+	  "Records this machine (name, FQDN, hardware identity) in the vault and in\n"
+	  "the state directory, and keeps the vault's key and access secret on\n"
+	  "this machine (DPAPI machine scope on Windows; a 0600 file in a 0700\n"
+	  "directory elsewhere). From then on backup, points, restore and vault\n"
+	  "check use the registration: no --vault, no passphrase. Refuses an\n"
+	  "expired, altered or secondary-region credentials file, and a machine\n"
+	  "already registered under its name unless --force. A renamed machine\n"
+	  "registers again to clear MACHINE_RENAMED.\n" },
+	{ "passphrase reset", cmd_passphrase_reset, "Set a new vault passphrase (registered machine only)",
+	  "usage: sysvault passphrase reset [--passphrase-file <file>]\n"
+	  "\n"
+	  "On the registered machine, which keeps the vault's key, seals the key\n"
+	  "under a new passphrase (from --passphrase-file, $SYSVAULT_PASSPHRASE,\n"
+	  "or asked twice) and then removes the old key files: the old\n"
+	  "passphrase stops working. The current passphrase is not needed. Any\n"
+	  "other machine is refused: only the original machine can reset it.\n"
+	  "Restoring elsewhere needs a credentials file and the current\n"
+	  "passphrase; with any other passphrase nothing can be restored.\n" },
 	{ "throttle set", cmd_throttle_set, "Limit the bandwidth of cloud vaults",
 	  "usage: sysvault throttle set --work-hours <HH:MM-HH:MM> --work-rate <rate>\n"
 	  "                             [--work-days <days>] [--off-rate <rate>]\n"
@@ -179,7 +242,7 @@ const sv_cmd_def sv_commands[] = {
 
 static const char global_usage[] =
 	"usage: sysvault [--json] [--verbose] [--log-file <file>]\n"
-	"                [--state-dir <dir>] <command> [<args>]\n";
+	"                [--state-dir <dir>] [--insecure] <command> [<args>]\n";
 
 const sv_cmd_def *sv_cmd_find(const char *name)
 {
@@ -234,7 +297,7 @@ void sv_cmd_print_help(FILE *f, const sv_cmd_def *cmd)
 {
 	fputs(cmd->usage, f);
 	fputs("\nGlobal options: --json, --verbose, --log-file <file>, "
-	      "--state-dir <dir>\n", f);
+	      "--state-dir <dir>, --insecure\n", f);
 }
 
 int sv_cmd_wants_help(int argc, char **argv)
@@ -269,6 +332,8 @@ void sv_print_command_list(FILE *f)
 	      "  --state-dir <dir>    state directory (default: $SYSVAULT_HOME,\n"
 	      "                       else %ProgramData%\\sysvault on Windows,\n"
 	      "                       /var/lib/sysvault elsewhere)\n"
+	      "  --insecure           do not verify the TLS certificate of a cloud\n"
+	      "                       vault (lab endpoints only; warns every run)\n"
 	      "\nExit codes: 0 ok, 1 warnings, 2 failure, 3 usage error, 4 cancelled.\n"
 	      "Run 'sysvault <command> --help' for a command's options.\n", f);
 }
@@ -289,6 +354,8 @@ static int take_global_options(int argc, char **argv)
 		}
 		if (!strcmp(a, "--json")) {
 			g_agent.json = 1;
+		} else if (!strcmp(a, "--insecure")) {
+			g_agent.insecure = 1;
 		} else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
 			g_agent.verbose++;
 		} else if (!strcmp(a, "--log-file") || !strcmp(a, "--state-dir")) {

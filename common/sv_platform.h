@@ -37,6 +37,12 @@ int sv_volume_space(const char *path, uint64_t *free_bytes,
 /* Type, file system, read-only flag and space of path's volume. */
 int sv_volume_query(const char *path, sv_volume_info *out);
 const char *sv_volume_type_name(sv_volume_type t);
+/* *same = 1 when the existing paths a and b are on one volume (Windows:
+ * the same volume mount point; POSIX: the same device). */
+int sv_volume_same(const char *a, const char *b, int *same);
+/* The directory the running system lives in: %SystemRoot% on Windows
+ * ("X:\Windows" in WinRE), "/" elsewhere. */
+int sv_system_root(char *dst, size_t size);
 
 /* ---- services (Windows SCM) ---- */
 
@@ -119,5 +125,17 @@ int sv_os_version(char *dst, size_t size);
 int sv_secret_protect(sv_buf *out, const void *data, size_t len);
 /* SV_EAUTH when the blob was sealed elsewhere or was altered. */
 int sv_secret_unprotect(sv_buf *out, const void *blob, size_t len);
+
+/*
+ * A secret kept in a file only this machine's administrators can use:
+ * Windows seals it with sv_secret_protect() and writes the blob; POSIX
+ * writes it 0600 into its directory, which must be 0700 and owned by the
+ * caller. Crash-safe (sv_fs_write_atomic).
+ */
+int sv_secret_file_write(const char *path, const void *data, size_t len);
+/* Reads it back into out. POSIX: SV_EACCESS when the file or its directory
+ * is open to group or others or owned by someone else (nothing is read);
+ * Windows: SV_EAUTH when it was sealed on another machine or altered. */
+int sv_secret_file_read(sv_buf *out, const char *path, size_t max);
 
 #endif

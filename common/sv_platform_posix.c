@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "sv_fs.h"
+#include "sv_path.h"
 
 #define MOUNTS_PATH "/proc/self/mounts"
 #define MOUNTS_LINE_MAX ((size_t)1 << 20)
@@ -295,6 +296,62 @@ int sv_secret_unprotect(sv_buf *out, const void *blob, size_t len)
 			    "directory");
 }
 
+/* A directory or file holding secrets must be ours and closed to group
+ * and others: anything wider and the secret may already have leaked. */
+static int secret_mode_check(const char *path, int want_dir)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return sv_error_set_errno(errno == ENOENT ? SV_ENOTFOUND : SV_EIO,
+					  "'%s'", path);
+	if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		return sv_error_set(SV_EACCESS, "'%s' is not a %s: refusing to keep "
+				    "secrets there", path, want_dir ? "directory" : "file");
+	if ((st.st_mode & 077) != 0 || st.st_uid != geteuid())
+		return sv_error_set(SV_EACCESS, "'%s' is open to other users (mode "
+				    "%04o, owner %lu): it must be %s and yours; fix it with "
+				    "'chmod %s' after checking nobody copied it", path,
+				    (unsigned)(st.st_mode & 07777), (unsigned long)st.st_uid,
+				    want_dir ? "0700" : "0600", want_dir ? "700" : "600");
+	return 0;
+}
+
+static int secret_dir_check(const char *path)
+{
+	char *dir = sv_path_dirname(path);
+	int rc = dir ? secret_mode_check(dir, 1) : SV_ENOMEM;
+
+	free(dir);
+	return rc;
+}
+
+int sv_secret_file_write(const char *path, const void *data, size_t len)
+{
+	int rc = secret_dir_check(path);
+
+	if (rc == 0)
+		rc = sv_fs_write_atomic(path, data, len, 1);
+	return rc;
+}
+
+int sv_secret_file_read(sv_buf *out, const char *path, size_t max)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = secret_dir_check(path)) < 0 || (rc = secret_mode_check(path, 0)) < 0)
+		return rc;
+	rc = sv_fs_read_all(&text, &len, path, max);
+	if (rc == 0)
+		rc = sv_buf_add(out, text, len);
+	if (text)
+		memset(text, 0, len);
+	free(text);
+	return rc;
+}
+
 /* ---- firmware ---- */
 
 int sv_firmware_type_get(sv_firmware_type *out)
@@ -433,6 +490,48 @@ done:
 	if (res != NULL)
 		freeaddrinfo(res);
 	return rc;
+}
+
+/* The device of path or, when it does not exist yet, of its nearest
+ * existing parent. */
+static int volume_device(const char *path, dev_t *dev)
+{
+	char *p = sv_strdup(path), *up;
+	struct stat st;
+	int rc = p ? SV_ENOTFOUND : SV_ENOMEM;
+
+	while (p && rc == SV_ENOTFOUND) {
+		if (stat(p, &st) == 0) {
+			*dev = st.st_dev;
+			rc = 0;
+		} else if (errno != ENOENT || !strcmp(p, "/") || !strcmp(p, ".")) {
+			rc = sv_error_set_errno(SV_EIO, "'%s'", path);
+		} else {
+			up = sv_path_dirname(p);
+			free(p);
+			p = up;
+			rc = p ? SV_ENOTFOUND : SV_ENOMEM;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+int sv_volume_same(const char *a, const char *b, int *same)
+{
+	dev_t da, db;
+	int rc;
+
+	*same = 0;
+	if ((rc = volume_device(a, &da)) < 0 || (rc = volume_device(b, &db)) < 0)
+		return rc;
+	*same = da == db;
+	return 0;
+}
+
+int sv_system_root(char *dst, size_t size)
+{
+	return copy_out(dst, size, "/", "system root");
 }
 
 int sv_os_version(char *dst, size_t size)

@@ -16,6 +16,7 @@
 
 #include "sv_platform.h"
 #include "sv_buf.h"
+#include "sv_fs.h"
 #include "sv_path.h"
 
 /* 'RSMB' as GetSystemFirmwareTable() wants it. */
@@ -115,6 +116,50 @@ static int plat_volume_root(wchar_t *root, DWORD len, const char *path)
 done:
 	free(w);
 	return rc;
+}
+
+/* The volume root of path or, when it does not exist yet, of its nearest
+ * existing parent. */
+static int plat_volume_root_up(wchar_t *root, DWORD len, const char *path)
+{
+	char *p = sv_strdup(path), *up;
+	int rc = p ? plat_volume_root(root, len, p) : SV_ENOMEM;
+
+	while (rc == SV_ENOTFOUND && p) {
+		up = sv_path_dirname(p);
+		if (!up || !strcmp(up, p) || !strcmp(up, ".")) {
+			free(up);
+			break;
+		}
+		free(p);
+		p = up;
+		rc = plat_volume_root(root, len, p);
+	}
+	free(p);
+	return rc;
+}
+
+int sv_volume_same(const char *a, const char *b, int *same)
+{
+	wchar_t ra[MAX_PATH + 1], rb[MAX_PATH + 1];
+	int rc;
+
+	*same = 0;
+	if ((rc = plat_volume_root_up(ra, MAX_PATH + 1, a)) != 0 ||
+	    (rc = plat_volume_root_up(rb, MAX_PATH + 1, b)) != 0)
+		return rc;
+	*same = _wcsicmp(ra, rb) == 0;
+	return 0;
+}
+
+int sv_system_root(char *dst, size_t size)
+{
+	wchar_t w[MAX_PATH + 1];
+	UINT n = GetSystemWindowsDirectoryW(w, MAX_PATH + 1);
+
+	if (n == 0 || n > MAX_PATH)
+		return sv_error_set_os(SV_ERROR, "GetSystemWindowsDirectoryW failed");
+	return plat_utf8(dst, size, w, "the Windows directory");
 }
 
 static int plat_space(const wchar_t *root, const char *path,
@@ -578,5 +623,30 @@ int sv_secret_unprotect(sv_buf *out, const void *blob, size_t len)
 	rc = sv_buf_add(out, plain.pbData, plain.cbData);
 	SecureZeroMemory(plain.pbData, plain.cbData);
 	LocalFree(plain.pbData);
+	return rc;
+}
+
+int sv_secret_file_write(const char *path, const void *data, size_t len)
+{
+	sv_buf sealed;
+	int rc;
+
+	sv_buf_init(&sealed, SIZE_MAX / 2);
+	rc = sv_secret_protect(&sealed, data, len);
+	if (rc == 0)
+		rc = sv_fs_write_atomic(path, sealed.ptr, sealed.len, 1);
+	sv_buf_release(&sealed);
+	return rc;
+}
+
+int sv_secret_file_read(sv_buf *out, const char *path, size_t max)
+{
+	char *blob = NULL;
+	size_t len = 0;
+	int rc = sv_fs_read_all(&blob, &len, path, max + 4096);
+
+	if (rc == 0)
+		rc = sv_secret_unprotect(out, blob, len);
+	free(blob);
 	return rc;
 }

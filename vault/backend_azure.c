@@ -161,6 +161,8 @@ static int az_send(azure_backend *a, vault_http_req *r, az_sign *s,
 
 	r->nfixed = r->nheaders;
 	rc = vault__http_send(a->http, r, resp, sign_request, s);
+	if (rc == SV_EAUTH) /* a transfer fails so only on TLS verification */
+		rc = vault__backend_tls_untrusted(&a->base);
 	if (resp->attempts > 1)
 		vault__backend_retried(&a->base, resp->attempts - 1);
 	return rc;

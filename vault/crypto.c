@@ -33,6 +33,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "sv_log.h"
 #include "sv_thread.h"
 #include "vault_int.h"
 
@@ -74,11 +75,16 @@ static int ossl_error(int code, const char *what)
  */
 static void crypto_fatal(const char *what)
 {
+	char msg[1024];
+
 	if (ERR_peek_error() != 0)
 		ossl_error(SV_ERROR, what);
 	else
 		sv_error_prefix("%s", what);
-	fprintf(stderr, "sysvault: fatal: %s\n", sv_error_msg());
+	/* The last words go through the same redaction as every message. */
+	sv_strlcpy(msg, sv_error_msg(), sizeof(msg));
+	sv_redact(msg);
+	fprintf(stderr, "sysvault: fatal: %s\n", msg);
 	abort();
 }
 

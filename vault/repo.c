@@ -467,8 +467,9 @@ static void derive_seed(struct vault *v)
 			sizeof(chunker_label) - 1);
 }
 
-int vault_open(vault **out, const char *url, const vault_access *acc,
-	       const char *pass, const char *cache_dir)
+/* Opens with the passphrase (key NULL) or with the master key itself. */
+static int open_vault(vault **out, const char *url, const vault_access *acc,
+		      const char *pass, const uint8_t *key, const char *cache_dir)
 {
 	struct vault *v = sv_calloc(1, sizeof(*v));
 	json_t *cfgj = NULL;
@@ -489,8 +490,10 @@ int vault_open(vault **out, const char *url, const vault_access *acc,
 	/* config first (the key files are bound to its id), then the master
 	 * key, then the chunker (its table is derived from the key). */
 	if (rc < 0 || (rc = vault__config_parse(v, cfg.ptr, cfg.len)) < 0 ||
-	    (rc = open_master(v, pass)) < 0)
+	    (rc = key ? 0 : open_master(v, pass)) < 0)
 		goto done;
+	if (key)
+		memcpy(&v->mk, key, VAULT_MASTER_LEN);
 	derive_seed(v);
 	if ((rc = sv_json_parse(&cfgj, cfg.ptr, cfg.len, "config")) < 0 ||
 	    (rc = config_chunker(v, cfgj)) < 0 ||
@@ -504,6 +507,23 @@ done:
 	sv_buf_release(&cfg);
 	vault_close(v);
 	return rc;
+}
+
+int vault_open(vault **out, const char *url, const vault_access *acc,
+	       const char *pass, const char *cache_dir)
+{
+	return open_vault(out, url, acc, pass, NULL, cache_dir);
+}
+
+int vault_open_key(vault **out, const char *url, const vault_access *acc,
+		   const uint8_t key[VAULT_MASTER_KEY_LEN], const char *cache_dir)
+{
+	return open_vault(out, url, acc, NULL, key, cache_dir);
+}
+
+void vault_key_export(const vault *v, uint8_t key[VAULT_MASTER_KEY_LEN])
+{
+	memcpy(key, &v->mk, VAULT_MASTER_LEN);
 }
 
 void vault_close(vault *v)
@@ -649,5 +669,91 @@ int vault__read_list(struct vault *v, const uint8_t id[VAULT_ID_LEN],
 	if (rc == 0)
 		rc = vault__list_decode(refs, count, plain, loc->raw_length);
 	free(plain);
+	return rc;
+}
+
+/* ---- passphrase reset, machine records, authentication tags ---- */
+
+typedef struct key_names {
+	char (*names)[VAULT_NAME_MAX];
+	size_t count;
+	size_t cap;
+} key_names;
+
+static int collect_key(void *ud, const char *name, uint64_t size)
+{
+	key_names *k = ud;
+	void *grown;
+
+	(void)size;
+	if (k->count == k->cap) {
+		if (k->cap >= 4096)
+			return sv_error_set(SV_ENOMEM, "too many key files in the vault");
+		grown = sv_realloc(k->names, (k->cap ? k->cap * 2 : 8) * sizeof(*k->names));
+		if (!grown)
+			return SV_ENOMEM;
+		k->names = grown;
+		k->cap = k->cap ? k->cap * 2 : 8;
+	}
+	sv_strlcpy(k->names[k->count++], name, VAULT_NAME_MAX);
+	return 0;
+}
+
+int vault_passphrase_reset(vault *v, const char *new_pass, uint64_t scrypt_n)
+{
+	key_names old = { NULL, 0, 0 };
+	size_t i;
+	int rc;
+
+	if ((rc = vault_passphrase_check(new_pass)) < 0)
+		return rc;
+	/* The names first: the key written next must not be among those
+	 * removed. The new key is durable before any old one goes, so a crash
+	 * in between leaves both passphrases working. */
+	rc = v->be->ops->list(v->be, "keys/", collect_key, &old);
+	if (rc == 0)
+		rc = write_key(v->be, &v->mk, v->id, new_pass,
+			       scrypt_n ? scrypt_n : SCRYPT_DEFAULT_N);
+	for (i = 0; rc == 0 && i < old.count; i++)
+		rc = v->be->ops->del(v->be, old.names[i]);
+	if (rc < 0 && i > 0)
+		sv_error_prefix("the new key file was written but an old one remains");
+	free(old.names);
+	return rc;
+}
+
+int vault_machine_store(vault *v, const json_t *record, char id_out[65])
+{
+	uint8_t id[VAULT_ID_LEN];
+	char *text = sv_json_dump(record, 0);
+	int rc;
+
+	if (!text)
+		return SV_ENOMEM;
+	rc = vault__store_object(v, "machines", VAULT_OBJ_MACHINE, text, strlen(text), id);
+	if (rc == 0)
+		sv_hex_encode(id_out, id, sizeof(id));
+	free(text);
+	return rc;
+}
+
+int vault_auth_tag(const vault *v, const char *purpose, const void *data,
+		   size_t n, uint8_t tag[32])
+{
+	static const char label[] = "sysvault-tag-v1:";
+	uint8_t key[VAULT_KEY_LEN], info[128];
+	size_t plen = strlen(purpose);
+	int rc;
+
+	if (plen > sizeof(info) - (sizeof(label) - 1))
+		return sv_error_set(SV_EINVAL, "tag purpose too long");
+	memcpy(info, label, sizeof(label) - 1);
+	memcpy(info + sizeof(label) - 1, purpose, plen);
+	/* The whole master key: a tag then also vouches for the data key. */
+	rc = vault__hkdf(key, sizeof(key), (const uint8_t *)&v->mk, VAULT_MASTER_LEN,
+			 NULL, 0, info, sizeof(label) - 1 + plen);
+	if (rc == 0)
+		rc = vault__hmac_sha256(tag, key, sizeof(key), data, n);
+	vault__wipe(key, sizeof(key));
 	return rc;
 }

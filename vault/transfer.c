@@ -5,19 +5,37 @@
 #include "http.h"
 #include "vault_int.h"
 
+/* The engine of the cloud backend at the bottom of v's stack (under the
+ * retry layer and any fault wrapper), or NULL for a local vault. */
+static struct vault_http *engine(const struct vault *v)
+{
+	const vault_backend *b;
+
+	for (b = v->be; b; b = b->inner)
+		if (b->http)
+			return b->http;
+	return NULL;
+}
+
 unsigned vault__transfers(const struct vault *v)
 {
-	return v->be->http ? vault__http_transfers(v->be->http) : 0;
+	struct vault_http *h = engine(v);
+
+	return h ? vault__http_transfers(h) : 0;
 }
 
 void vault__cancel_begin(struct vault *v, vault_cancel_cb cancel, void *ud)
 {
-	if (v->be->http)
-		vault__http_set_cancel(v->be->http, cancel, ud);
+	struct vault_http *h = engine(v);
+
+	if (h)
+		vault__http_set_cancel(h, cancel, ud);
 }
 
 void vault__cancel_end(struct vault *v)
 {
-	if (v->be->http)
-		vault__http_set_cancel(v->be->http, NULL, NULL);
+	struct vault_http *h = engine(v);
+
+	if (h)
+		vault__http_set_cancel(h, NULL, NULL);
 }

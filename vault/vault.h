@@ -83,6 +83,13 @@ int vault_ping(vault *v, int64_t *server_time);
  * (network errors, throttling, server errors) since it was opened. */
 uint64_t vault_retries(const vault *v);
 
+/* The host (and port) a cloud vault's requests go to, from acc's endpoint,
+ * the environment or the service's default: "127.0.0.1:10000",
+ * "acct.blob.core.windows.net". SV_EINVAL for a local vault, which has
+ * none. */
+int vault_endpoint_host(const char *url, const vault_access *acc, char *out,
+			size_t n);
+
 /* ---- progress and cancel ---- */
 
 typedef struct vault_progress {
@@ -218,5 +225,33 @@ typedef struct vault_sync_result {
 
 /* Rebuilds (full = 1) or refreshes the local cache from the vault alone. */
 int vault_sync(vault *v, int full, vault_sync_result *r);
+
+/* ---- keys, machines and tags (registration) ---- */
+
+#define VAULT_MASTER_KEY_LEN 64
+
+/* As vault_open(), with the master key itself instead of a passphrase (a
+ * registered machine keeps it locally). A wrong key is found when the
+ * first object fails to open (SV_ECORRUPT). */
+int vault_open_key(vault **out, const char *url, const vault_access *acc,
+		   const uint8_t key[VAULT_MASTER_KEY_LEN],
+		   const char *cache_dir);
+/* Copies the open vault's master key out; the caller wipes it. */
+void vault_key_export(const vault *v, uint8_t key[VAULT_MASTER_KEY_LEN]);
+
+/* Seals the master key under a new passphrase in a new key file, then
+ * removes every older key file: the old passphrase stops working. The new
+ * file is durable before an old one is removed. scrypt_n 0: the default. */
+int vault_passphrase_reset(vault *v, const char *new_passphrase,
+			   uint64_t scrypt_n);
+
+/* Stores a machine record (kind 'M', docs/vault-format.md) and returns
+ * its object id. */
+int vault_machine_store(vault *v, const json_t *record, char id_out[65]);
+
+/* HMAC-SHA256 over data under a key derived from the master key for one
+ * purpose ("credentials"): only a holder of the key can make or check it. */
+int vault_auth_tag(const vault *v, const char *purpose, const void *data,
+		   size_t n, uint8_t tag[32]);
 
 #endif

@@ -303,6 +303,8 @@ struct vault_backend {
 	char *url;        /* for messages, with no secret in it */
 	_Atomic uint64_t retries; /* requests repeated after a transient
 				     failure (vault__backend_retried) */
+	vault_backend *inner; /* the backend a wrapper (retry layer, fault
+				 injection) forwards to; NULL for a leaf */
 	struct vault_http *http;  /* a cloud backend's transfer engine (set by
 				     the backend), NULL for a local one */
 };
@@ -312,12 +314,22 @@ struct vault_backend {
  * any thread. */
 void vault__backend_retried(vault_backend *b, unsigned n);
 
+/* Rewrites the current error of a transfer refused because the server's
+ * TLS certificate is not trusted (SV_EAUTH from vault__http_send) into one
+ * line naming the fix; returns SV_EAUTH. */
+int vault__backend_tls_untrusted(const vault_backend *b);
+
 /* Opens the backend for url: a directory path, "file://<path>" or
  * "azure://<account>/<container>/<prefix>". create: make the root (the
  * container) if missing. */
 int vault__backend_open(vault_backend **out, const char *url,
 			const vault_access *acc, int create);
 void vault__backend_close(vault_backend *b);
+/* What vault__backend_open does once the backend is open: wraps leaf
+ * (taken; closed on failure) in the fault wrapper when faults is a
+ * SYSVAULT_FAULTS spec (NULL or "": none), then in the retry layer. */
+int vault__backend_stack(vault_backend **out, vault_backend *leaf,
+			 const char *faults);
 /* The local-directory backend (backend_local.c). */
 int vault__backend_local_open(vault_backend **out, const char *dir,
 			      int create);
@@ -328,6 +340,15 @@ int vault__backend_local_open(vault_backend **out, const char *dir,
  * without credentials, SV_EINVAL for a malformed url. */
 int vault__backend_azure_open(vault_backend **out, const char *url,
 			      const vault_access *acc, int create);
+
+/* The fault-injecting wrapper (backend_fault.c; a test tool, selected by
+ * SYSVAULT_FAULTS whose syntax that file describes). spec_check: SV_EINVAL
+ * with a one-line message for a malformed spec; *backoff_ms gets its
+ * backoff= (0 when absent). wrap: takes inner (closed with the wrapper;
+ * left to the caller on failure) and warns that faults are on. */
+int vault__fault_spec_check(const char *spec, unsigned *backoff_ms);
+int vault__backend_fault_wrap(vault_backend **out, vault_backend *inner,
+			      const char *spec);
 
 /* Object names. dst has room for VAULT_NAME_MAX bytes. */
 #define VAULT_NAME_MAX 96

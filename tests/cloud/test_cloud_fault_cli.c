@@ -1,0 +1,252 @@
+/*
+ * test_cloud_fault_cli.c - an Azure vault (Azurite) through the binary,
+ * over a bad network and over TLS:
+ *   - with SYSVAULT_FAULTS wrapped around the azure backend, backups
+ *     complete, check passes, restores are bit-exact, retries are counted;
+ *   - over HTTPS with a self-signed certificate, a run without --insecure
+ *     fails with one line naming the endpoint and the fix; with --insecure
+ *     it works and warns on every run, and the job records it.
+ *
+ * Run by azurite-run.sh (HTTP) and azurite-run.sh --tls (HTTPS), which set
+ * SYSVAULT_AZURE_ENDPOINT and _KEY; each run does the tests of its scheme.
+ */
+#include "sv_test.h"
+#include "sv_cli.h"
+#include "sv_fs.h"
+#include "sv_json.h"
+#include "sv_path.h"
+#include "vault_int.h"
+
+#define PASS "correct horse battery staple"
+#define SKIP_CODE 77
+#define BAD_NET "SYSVAULT_FAULTS=seed=9,fail=0.25,kinds=reset+503+stall+short," \
+		"stall=5ms,backoff=1ms"
+
+typedef struct env {
+	char *dir;
+	char *src;
+	char *home_env;
+	char *url;
+	const char *endpoint;
+} env;
+
+static char *sub(const char *dir, const char *name)
+{
+	char *p = sv_path_join(dir, name);
+
+	assert_non_null(p);
+	return p;
+}
+
+/* Two files of pseudo-random and text-like bytes. */
+static void make_source(const char *src)
+{
+	size_t n = (size_t)3 << 20, i;
+	uint8_t *data = malloc(n);
+	uint64_t x = 88172645463325252ull;
+	char *a = sub(src, "a.bin"), *b = sub(src, "b.txt");
+
+	assert_non_null(data);
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		data[i] = (i / 8192) % 2 ? (uint8_t)('a' + x % 16) : (uint8_t)x;
+	}
+	sv_assert_ok(sv_fs_mkdir_p(src, 0));
+	sv_assert_ok(sv_fs_write_atomic(a, data, n, 0));
+	sv_assert_ok(sv_fs_write_atomic(b, data + 8192, 100000, 0));
+	free(data);
+	free(a);
+	free(b);
+}
+
+static int setup(void **state)
+{
+	env *e = calloc(1, sizeof(*e));
+	uint8_t r[6];
+	char hex[13];
+
+	if (!e || !(e->dir = sv_test_tmpdir("cloudfault")))
+		return -1;
+	e->endpoint = getenv("SYSVAULT_AZURE_ENDPOINT");
+	e->src = sub(e->dir, "src");
+	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
+	if (vault__random(r, sizeof(r)) < 0)
+		return -1;
+	sv_hex_encode(hex, r, sizeof(r));
+	e->url = sv_aprintf("azure://devstoreaccount1/cf-%s/v", hex);
+	make_source(e->src);
+	cli_env[0] = e->home_env;
+	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
+	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
+	cli_env[3] = NULL;
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	env *e = *state;
+
+	sv_fs_remove_tree(e->dir);
+	free(e->dir);
+	free(e->src);
+	free(e->home_env);
+	free(e->url);
+	free(e);
+	return 0;
+}
+
+static int is_https(const env *e)
+{
+	return sv_str_startswith(e->endpoint, "https://");
+}
+
+static json_t *run_json(const char *const *args, const char *what)
+{
+	json_t *j = NULL;
+	cli_run r;
+
+	cli(&r, args);
+	if (r.code != 0)
+		fail_msg("%s failed (%d): %s", what, r.code, r.err.ptr);
+	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, what));
+	cli_done(&r);
+	return j;
+}
+
+static json_int_t field(const json_t *j, const char *key)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (!json_is_integer(v))
+		fail_msg("no integer '%s'", key);
+	return json_integer_value(v);
+}
+
+static void same_file(const char *a, const char *b)
+{
+	char *da = NULL, *db = NULL;
+	size_t la, lb;
+
+	sv_assert_ok(sv_fs_read_all(&da, &la, a, (size_t)1 << 30));
+	sv_assert_ok(sv_fs_read_all(&db, &lb, b, (size_t)1 << 30));
+	if (la != lb || memcmp(da, db, la) != 0)
+		fail_msg("'%s' differs from '%s'", b, a);
+	free(da);
+	free(db);
+}
+
+static void test_cloud_fault__azure_over_a_bad_network(void **state)
+{
+	env *e = *state;
+	char *out = sub(e->dir, "out"), *a1 = sub(e->src, "a.bin");
+	char *a2 = sub(out, "a.bin"), *b1 = sub(e->src, "b.txt"), *b2 = sub(out, "b.txt");
+	const char *init[] = { "--json", "vault", "init", "--vault", e->url, NULL };
+	const char *backup[] = { "--json", "backup", "--source-dir", e->src,
+				 "--vault", e->url, NULL };
+	const char *check[] = { "--json", "vault", "check", "--read-data",
+				"--vault", e->url, NULL };
+	const char *restore[] = { "--json", "restore", "--point", "latest", "--to",
+				  out, "--vault", e->url, NULL };
+	json_int_t retries = 0;
+	json_t *j;
+	int i;
+
+	if (is_https(e))
+		skip();
+	cli_env[3] = BAD_NET;
+	json_decref(run_json(init, "vault init"));
+	for (i = 0; i < 2; i++) {
+		j = run_json(backup, "backup");
+		retries += field(j, "retries");
+		json_decref(j);
+	}
+	j = run_json(check, "vault check");
+	assert_true(json_is_true(json_object_get(j, "ok")));
+	retries += field(j, "retries");
+	json_decref(j);
+	j = run_json(restore, "restore");
+	retries += field(j, "retries");
+	json_decref(j);
+	print_message("azure over a bad network: %lld retries\n", (long long)retries);
+	assert_true(retries > 0);
+	same_file(a1, a2);
+	same_file(b1, b2);
+	cli_env[3] = NULL;
+	j = run_json(check, "vault check");
+	assert_true(json_is_true(json_object_get(j, "ok")));
+	assert_int_equal(field(j, "points"), 2);
+	json_decref(j);
+	free(out);
+	free(a1);
+	free(a2);
+	free(b1);
+	free(b2);
+}
+
+static void test_cloud_fault__self_signed_needs_insecure(void **state)
+{
+	env *e = *state;
+	const char *init[] = { "vault", "init", "--vault", e->url, NULL };
+	const char *init_insecure[] = { "--insecure", "vault", "init", "--vault", e->url, NULL };
+	const char *backup[] = { "--insecure", "--json", "backup", "--source-dir",
+				 e->src, "--vault", e->url, NULL };
+	const char *points[] = { "--json", "points", "--vault", e->url, NULL };
+	const char *host = e->endpoint + strlen("https://");
+	char warning[128];
+	json_t *j, *show;
+	char num[32];
+	cli_run r;
+
+	if (!is_https(e))
+		skip();
+	snprintf(warning, sizeof(warning),
+		 "warning: TLS certificate verification is off for %.*s",
+		 (int)strcspn(host, "/"), host);
+	/* Verification is on: refused, one line naming the endpoint and
+	 * both ways out. */
+	cli_expect(&r, init, 2, "not trusted");
+	assert_non_null(strstr(r.err.ptr, "127.0.0.1:"));
+	assert_non_null(strstr(r.err.ptr, "install the CA"));
+	assert_non_null(strstr(r.err.ptr, "--insecure"));
+	assert_ptr_equal(strchr(r.err.ptr, '\n'), r.err.ptr + r.err.len - 1);
+	cli_done(&r);
+	/* --insecure works, and says so every time. */
+	cli_expect(&r, init_insecure, 0, warning);
+	cli_done(&r);
+	cli(&r, backup);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.err.ptr, warning));
+	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "backup"));
+	cli_done(&r);
+	snprintf(num, sizeof(num), "%lld", (long long)field(j, "job"));
+	{
+		const char *a[] = { "--json", "jobs", "show", num, NULL };
+
+		show = run_json(a, "jobs show");
+		assert_true(json_is_true(json_object_get(json_object_get(show, "details"),
+							 "insecure")));
+		json_decref(show);
+	}
+	json_decref(j);
+	/* And without it, the vault is refused again. */
+	cli_expect(&r, points, 2, "--insecure");
+	cli_done(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_cloud_fault__azure_over_a_bad_network, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cloud_fault__self_signed_needs_insecure, setup, teardown),
+	};
+
+	if (!getenv("SYSVAULT_AZURE_ENDPOINT")) {
+		fprintf(stderr, "SKIPPED: SYSVAULT_AZURE_ENDPOINT is not set "
+				"(run through tests/cloud/azurite-run.sh)\n");
+		return SKIP_CODE;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

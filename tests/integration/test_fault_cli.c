@@ -1,0 +1,396 @@
+/*
+ * test_fault_cli.c - the vault over a bad network, through the binary:
+ * with SYSVAULT_FAULTS failing a quarter of the requests (resets, 503s,
+ * stalls, short answers), backups complete, check passes, restores are
+ * bit-exact and the jobs count their retries; corrupted answers never
+ * become a wrong file; a vault that never answers loses nothing.
+ */
+#include "sv_test.h"
+#include "sv_cli.h"
+#include "sv_fs.h"
+#include "sv_json.h"
+#include "sv_path.h"
+
+#define PASS "correct horse battery staple"
+#define VERSIONS 3
+
+/* Mixed faults on a quarter of the requests, with short waits. */
+#define BAD_NET "SYSVAULT_FAULTS=seed=7,fail=0.25,kinds=reset+503+stall+short," \
+		"stall=5ms,backoff=1ms"
+
+typedef struct env {
+	char *dir;
+	char *vault;
+	char *home_env;
+	char *home2_env;
+	char *home3_env;
+	const char *images;
+} env;
+
+static char *sub(const char *dir, const char *name)
+{
+	char *p = sv_path_join(dir, name);
+
+	assert_non_null(p);
+	return p;
+}
+
+static int setup(void **state)
+{
+	env *e = calloc(1, sizeof(*e));
+
+	e->dir = sv_test_tmpdir("fault");
+	if (!e || !e->dir)
+		return -1;
+	e->vault = sub(e->dir, "vault");
+	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
+	e->home2_env = sv_aprintf("SYSVAULT_HOME=%s%cstate2", e->dir, SV_PATH_SEP);
+	e->home3_env = sv_aprintf("SYSVAULT_HOME=%s%cstate3", e->dir, SV_PATH_SEP);
+	e->images = getenv("SV_TEST_FAULT_IMAGES");
+	cli_env[0] = e->home_env;
+	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
+	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
+	cli_env[3] = NULL;
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	env *e = *state;
+
+	cli_env[3] = NULL;
+	sv_fs_remove_tree(e->dir);
+	free(e->dir);
+	free(e->vault);
+	free(e->home_env);
+	free(e->home2_env);
+	free(e->home3_env);
+	free(e);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static void need_images(const env *e)
+{
+	if (!e->images) {
+		print_message("skipped: SV_TEST_FAULT_IMAGES is not set (mkimage.py images)\n");
+		skip();
+	}
+}
+
+/* The faults of the following runs (NULL: none). */
+static void faults(const char *spec)
+{
+	cli_env[3] = spec;
+	cli_env[4] = NULL;
+}
+
+static char *image_dir(const env *e, int version)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "v%d", version);
+	return sub(e->images, name);
+}
+
+static json_t *parse(const cli_run *r, const char *what)
+{
+	json_t *j = NULL;
+
+	if (sv_json_parse(&j, r->out.ptr, r->out.len, what) < 0)
+		fail_msg("%s: not JSON: %s (stderr: %s)", what, r->out.ptr, r->err.ptr);
+	return j;
+}
+
+static json_int_t field(const json_t *j, const char *key)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (!json_is_integer(v))
+		fail_msg("no integer '%s' in the output", key);
+	return json_integer_value(v);
+}
+
+/* Runs a command that must succeed and print JSON; returns it. */
+static json_t *run_json(const char *const *args, const char *what)
+{
+	json_t *j;
+	cli_run r;
+
+	cli(&r, args);
+	if (r.code != 0)
+		fail_msg("%s failed (%d): %s", what, r.code, r.err.ptr);
+	j = parse(&r, what);
+	cli_done(&r);
+	return j;
+}
+
+static void init_vault(env *e)
+{
+	const char *a[] = { "vault", "init", "--vault", e->vault, NULL };
+	cli_run r;
+
+	cli_expect(&r, a, 0, NULL);
+	cli_done(&r);
+}
+
+static json_t *backup(env *e, int version)
+{
+	char *src = image_dir(e, version);
+	const char *a[] = { "--json", "backup", "--source-dir", src, "--vault",
+			    e->vault, "--machine", "SRV-FAULT", NULL };
+	json_t *j = run_json(a, "backup");
+
+	free(src);
+	return j;
+}
+
+/* The job's details as 'jobs show --json' prints them. */
+static json_t *job_details(int64_t id)
+{
+	char num[32];
+	const char *a[] = { "--json", "jobs", "show", num, NULL };
+	json_t *j, *d;
+
+	snprintf(num, sizeof(num), "%lld", (long long)id);
+	j = run_json(a, "jobs show");
+	d = json_object_get(j, "details");
+	assert_non_null(d);
+	json_incref(d);
+	json_decref(j);
+	return d;
+}
+
+static void same_file(const char *a, const char *b)
+{
+	char *da = NULL, *db = NULL;
+	size_t la, lb;
+
+	sv_assert_ok(sv_fs_read_all(&da, &la, a, (size_t)1 << 30));
+	sv_assert_ok(sv_fs_read_all(&db, &lb, b, (size_t)1 << 30));
+	if (la != lb || memcmp(da, db, la) != 0)
+		fail_msg("'%s' differs from '%s'", b, a);
+	free(da);
+	free(db);
+}
+
+/* Restores point into <dir>/<to> (threads as given); returns its JSON. */
+static json_t *restore(env *e, const char *point, const char *to,
+		       const char *threads)
+{
+	char *out = sub(e->dir, to);
+	const char *a[] = { "--json", "restore", "--point", point, "--to", out,
+			    "--vault", e->vault, "--threads", threads, NULL };
+	json_t *j = run_json(a, "restore");
+
+	free(out);
+	return j;
+}
+
+static void restored_matches(env *e, const char *to, int version)
+{
+	char *src = image_dir(e, version), *a = sub(src, "image.vhdx");
+	char *out = sub(e->dir, to), *b = sub(out, "image.vhdx");
+
+	same_file(a, b);
+	free(src);
+	free(a);
+	free(out);
+	free(b);
+}
+
+/* ---- tests ---- */
+
+static void test_fault_cli__backups_survive_a_bad_network(void **state)
+{
+	env *e = *state;
+	const char *check[] = { "--json", "vault", "check", "--read-data",
+				"--vault", e->vault, NULL };
+	char points[VERSIONS][65], to[16];
+	json_int_t retries = 0;
+	json_t *j, *d;
+	cli_run r;
+	int i;
+
+	need_images(e);
+	faults(BAD_NET);
+	init_vault(e);
+	for (i = 0; i < VERSIONS; i++) {
+		j = backup(e, i + 1);
+		retries += field(j, "retries");
+		snprintf(points[i], sizeof(points[i]), "%s",
+			 json_string_value(json_object_get(j, "point")));
+		d = job_details(field(j, "job"));
+		assert_int_equal(field(d, "retries"), field(j, "retries"));
+		json_decref(d);
+		json_decref(j);
+	}
+	print_message("%d backups over a bad network: %lld retries\n", VERSIONS,
+		      (long long)retries);
+	assert_true(retries > 0);
+
+	j = run_json(check, "vault check");
+	assert_true(json_is_true(json_object_get(j, "ok")));
+	assert_true(field(j, "retries") > 0);
+	json_decref(j);
+
+	for (i = 0; i < VERSIONS; i++) {
+		snprintf(to, sizeof(to), "out%d", i + 1);
+		j = restore(e, points[i], to, "4");
+		assert_true(field(j, "retries") > 0);
+		json_decref(j);
+		restored_matches(e, to, i + 1);
+	}
+
+	/* Every run said that faults were on. */
+	cli_expect(&r, check, 0, "SYSVAULT_FAULTS is set");
+	cli_done(&r);
+	/* And the vault is whole without them. */
+	faults(NULL);
+	j = run_json(check, "vault check");
+	assert_true(json_is_true(json_object_get(j, "ok")));
+	assert_int_equal(field(j, "retries"), 0);
+	assert_int_equal(field(j, "points"), VERSIONS);
+	json_decref(j);
+}
+
+/* The same seed gives the same failures: single-threaded restores, each
+ * from an empty state directory, make the same requests and meet the same
+ * faults. */
+static void test_fault_cli__faults_repeat_with_the_seed(void **state)
+{
+	env *e = *state;
+	json_t *b, *r1, *r2;
+	const char *point;
+
+	need_images(e);
+	init_vault(e);
+	b = backup(e, 1);
+	point = json_string_value(json_object_get(b, "point"));
+	faults(BAD_NET);
+	cli_env[0] = e->home2_env;
+	r1 = restore(e, point, "first", "1");
+	cli_env[0] = e->home3_env;
+	r2 = restore(e, point, "second", "1");
+	cli_env[0] = e->home_env;
+	assert_true(field(r1, "retries") > 0);
+	assert_int_equal(field(r1, "retries"), field(r2, "retries"));
+	restored_matches(e, "first", 1);
+	restored_matches(e, "second", 1);
+	json_decref(b);
+	json_decref(r1);
+	json_decref(r2);
+}
+
+/* Flipped bytes in answers: the restore fails naming the damage, or
+ * succeeds where the flips missed; a wrong file is never left. */
+static void test_fault_cli__corrupt_answers_never_make_a_wrong_file(void **state)
+{
+	env *e = *state;
+	char *out = sub(e->dir, "out"), *file = sub(out, "image.vhdx");
+	const char *a[] = { "restore", "--point", "latest", "--to", out,
+			    "--vault", e->vault, NULL };
+	int is_dir = 0;
+	json_t *b;
+	cli_run r;
+
+	need_images(e);
+	init_vault(e);
+	b = backup(e, 2);
+	json_decref(b);
+	faults("SYSVAULT_FAULTS=seed=3,fail=0.05,kinds=corrupt");
+	cli(&r, a);
+	print_message("restore with corrupted answers: exit %d: %s\n", r.code,
+		      r.err.ptr);
+	if (r.code == 0) {
+		restored_matches(e, "out", 2);
+	} else {
+		assert_int_equal(r.code, 2);
+		assert_int_equal(sv_fs_stat(file, &is_dir, NULL), SV_ENOTFOUND);
+	}
+	cli_done(&r);
+	free(out);
+	free(file);
+}
+
+/* The network dies after the first megabytes of a backup: the backup
+ * fails after its retries, no point appears, the job records the retries;
+ * the next backup uploads nothing again and restores right. */
+static void test_fault_cli__dead_network_loses_nothing(void **state)
+{
+	env *e = *state;
+	const char *points[] = { "--json", "points", "--vault", e->vault, NULL };
+	const char *jobs[] = { "--json", "jobs", NULL };
+	char *src = image_dir(e, 2);
+	const char *a[] = { "backup", "--source-dir", src, "--vault", e->vault, NULL };
+	json_t *b, *p, *list, *job;
+	cli_run r;
+
+	need_images(e);
+	init_vault(e);
+	b = backup(e, 1);
+	json_decref(b);
+	faults("SYSVAULT_FAULTS=fail=100%,kinds=reset+503,after=64K,backoff=1ms");
+	cli_expect(&r, a, 2, "injected");
+	cli_done(&r);
+	faults(NULL);
+	p = run_json(points, "points");
+	assert_int_equal(json_array_size(p), 1);
+	list = run_json(jobs, "jobs");
+	job = json_array_get(list, 0);
+	assert_string_equal(json_string_value(json_object_get(job, "state")), "failed");
+	assert_true(field(json_object_get(job, "details"), "retries") > 0);
+	b = backup(e, 2);
+	/* The uploaded pack is reused, or was indexed already: an index put
+	 * that "failed" with a reset may have been stored. */
+	assert_true(field(b, "packs_reused") > 0 || field(b, "bytes_new") == 0);
+	json_decref(restore(e, json_string_value(json_object_get(b, "point")),
+			    "out", "4"));
+	restored_matches(e, "out", 2);
+	json_decref(b);
+	json_decref(list);
+	json_decref(p);
+	free(src);
+}
+
+static void test_fault_cli__malformed_spec_is_refused(void **state)
+{
+	env *e = *state;
+	const char *a[] = { "vault", "init", "--vault", e->vault, NULL };
+	static const struct {
+		const char *spec;
+		const char *says;
+	} bad[] = {
+		{ "SYSVAULT_FAULTS=fail=2", "fail='2'" },
+		{ "SYSVAULT_FAULTS=fail=0.1,kinds=reset+fire", "'fire'" },
+		{ "SYSVAULT_FAULTS=seed", "'seed' is not key=value" },
+		{ "SYSVAULT_FAULTS=latency=20", "latency='20'" },
+		{ "SYSVAULT_FAULTS=speed=1", "unknown key 'speed'" },
+	};
+	int is_dir = 0;
+	size_t i;
+	cli_run r;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		faults(bad[i].spec);
+		cli_expect(&r, a, 2, bad[i].says);
+		/* One line, and nothing was created. */
+		assert_ptr_equal(strchr(r.err.ptr, '\n'), r.err.ptr + r.err.len - 1);
+		cli_done(&r);
+		assert_int_equal(sv_fs_stat(e->vault, &is_dir, NULL), SV_ENOTFOUND);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fault_cli__backups_survive_a_bad_network, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_cli__faults_repeat_with_the_seed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_cli__corrupt_answers_never_make_a_wrong_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_cli__dead_network_loses_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_cli__malformed_spec_is_refused, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
