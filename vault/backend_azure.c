@@ -860,16 +860,11 @@ int vault__backend_azure_open(vault_backend **out, const char *url,
 		rc = SV_ENOMEM;
 		goto done;
 	}
-	ho.insecure = acc ? acc->insecure : 0;
-	ho.transfers = acc ? acc->transfers : 0;
 	if ((rc = parse_url(a, url + strlen("azure://"), url)) != 0 ||
 	    (rc = set_endpoint(a, acc)) != 0 ||
 	    (rc = set_credentials(a, acc)) != 0 ||
-	    (rc = vault__http_new(&a->http, &ho)) != 0)
+	    (rc = vault__backend_engine(&a->base, &a->http, acc, &ho)) != 0)
 		goto done;
-	a->base.http = a->http;
-	if (acc && acc->throttle)
-		vault__http_set_throttle(a->http, acc->throttle);
 	if (create && (rc = ensure_container(a)) != 0)
 		goto done;
 	*out = &a->base;

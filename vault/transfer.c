@@ -5,6 +5,23 @@
 #include "http.h"
 #include "vault_int.h"
 
+int vault__backend_engine(vault_backend *b, struct vault_http **out,
+			  const vault_access *acc, vault_http_opts *opts)
+{
+	int rc;
+
+	if (acc) {
+		opts->insecure = acc->insecure;
+		opts->transfers = acc->transfers;
+	}
+	if ((rc = vault__http_new(out, opts)) != 0)
+		return rc;
+	if (acc && acc->throttle)
+		vault__http_set_throttle(*out, acc->throttle);
+	b->http = *out;
+	return 0;
+}
+
 /* The engine of the cloud backend at the bottom of v's stack (under the
  * retry layer and any fault wrapper), or NULL for a local vault. */
 static struct vault_http *engine(const struct vault *v)

@@ -519,6 +519,14 @@ int vault__write_index(struct vault *v, uint64_t *packs);
 
 /* transfer.c - how an operation drives a cloud backend's engine. */
 
+struct vault_http_opts;
+/* A cloud backend's transfer engine (http.h), made from acc (its TLS
+ * switch, transfer count and throttle; acc may be NULL) over opts' other
+ * settings, and recorded in b->http so that operations find it under the
+ * retry layer. The backend owns *out (vault__http_free in its close). */
+int vault__backend_engine(vault_backend *b, struct vault_http **out,
+			  const vault_access *acc, struct vault_http_opts *opts);
+
 /* How many transfers of v may run at once: the engine's count for a cloud
  * vault, 0 for a local one (its operations keep their own threading). */
 unsigned vault__transfers(const struct vault *v);
