@@ -492,8 +492,8 @@ static int64_t local_now(void)
 }
 
 /* Re-reads the schedule (at least every second, and at once after a
- * change) and sets the bucket's rate. The lowest rate of a schedule also
- * fixes the stall limit (see vault__http_perform). */
+ * change) and sets the bucket's rate. The stall limit of new transfers
+ * follows the schedule's lowest rate (low_speed_locked). */
 static void throttle_tick(vault_http *h, uint64_t now)
 {
 	int changed;
