@@ -9,6 +9,7 @@
 #include "agent.h"
 #include "jobs.h"
 #include "registration.h"
+#include "throttle.h"
 #include "sv_buf.h"
 #include "sv_env.h"
 #include "sv_fs.h"
@@ -106,11 +107,34 @@ int sv_agent_vault_url(const char **out, const char *opt)
 			    sv_agent_state_dir(), SV_PATH_SEP);
 }
 
+/* The bandwidth schedule of config.json ("throttle", cmd_throttle.c) for
+ * the vault_access of this process's vault: *out NULL when none is set,
+ * SV_EINVAL naming the field when it is malformed. The parsed copy lives as
+ * long as the process, like the configuration it comes from (config.c). */
+static int agent_throttle(const vault_throttle **out)
+{
+	static vault_throttle parsed;
+	const json_t *j = sv_agent_config_json("throttle");
+	int rc;
+
+	*out = NULL;
+	if (!j)
+		return 0;
+	if ((rc = vault_throttle_from_json(&parsed, j)) < 0)
+		return rc;
+	*out = &parsed;
+	return 0;
+}
+
 void sv_agent_vault_access(vault_access *acc, const char *url)
 {
 	char host[256];
 
 	acc->insecure = g_agent.insecure;
+	/* sv_agent_open_vault refuses a malformed schedule before it gets
+	 * here; elsewhere (register, credentials) it is said and skipped */
+	if (agent_throttle(&acc->throttle) < 0)
+		sv_log_warn("%s: transfers are not throttled", sv_error_msg());
 	/* Said on every run, so that a lab setting never goes unnoticed. */
 	if (g_agent.insecure &&
 	    vault_endpoint_host(url, acc, host, sizeof(host)) == 0)
@@ -131,10 +155,13 @@ int sv_agent_open_vault(vault **out, const char *url_opt, const char *pass_file)
 {
 	const char *url;
 	char *pass = NULL, *cache = NULL;
+	const vault_throttle *thr;
 	vault_access acc;
 	int rc;
 
 	*out = NULL;
+	if ((rc = agent_throttle(&thr)) < 0)
+		return rc;
 	/* A registered machine keeps the key: no URL, no passphrase. */
 	if (!url_opt && sv_agent_registered())
 		return sv_agent_open_registered(out);

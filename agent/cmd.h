@@ -84,5 +84,8 @@ int cmd_passphrase_reset(int argc, char **argv);
 int cmd_vault_prune(int argc, char **argv);
 int cmd_install_setup(int argc, char **argv);
 int cmd_uninstall_cleanup(int argc, char **argv);
+int cmd_throttle_set(int argc, char **argv);
+int cmd_throttle_show(int argc, char **argv);
+int cmd_throttle_off(int argc, char **argv);
 
 #endif

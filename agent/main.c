@@ -264,6 +264,29 @@ const sv_cmd_def sv_commands[] = {
 	  "PATH; with --remove-state (msiexec ... REMOVESTATE=1) also deletes the\n"
 	  "state directory: jobs, configuration, cache and scratch. Every step is\n"
 	  "tried; exit code 2 when one failed.\n" },
+	{ "throttle set", cmd_throttle_set, "Limit the bandwidth of cloud vaults",
+	  "usage: sysvault throttle set --work-hours <HH:MM-HH:MM> --work-rate <rate>\n"
+	  "                             [--work-days <days>] [--off-rate <rate>]\n"
+	  "\n"
+	  "Limits the bandwidth that transfers to and from a cloud vault use\n"
+	  "together: --work-rate during work hours, --off-rate (default\n"
+	  "unlimited) at other times. Rates are bits per second with decimal\n"
+	  "units: 200Kbps, 4Mbps, 1.5Gbps, or 'unlimited'. --work-days lists\n"
+	  "days and ranges (default Mon-Fri; e.g. Sat,Sun or Mon-Wed,Fri).\n"
+	  "--work-hours is local time, 24-hour; an end before the start runs\n"
+	  "past midnight into the next day (22:00-06:00), 00:00-24:00 is the\n"
+	  "whole day. The rate follows the clock while a backup or restore runs\n"
+	  "(within a second of a boundary); a change applies from the next\n"
+	  "command. Local vaults are never throttled. Stored under \"throttle\"\n"
+	  "in config.json; see docs/transfer.md.\n" },
+	{ "throttle show", cmd_throttle_show, "Show the bandwidth limit",
+	  "usage: sysvault throttle show [--json]\n"
+	  "\n"
+	  "Prints the throttle schedule and whether work hours apply now.\n" },
+	{ "throttle off", cmd_throttle_off, "Remove the bandwidth limit",
+	  "usage: sysvault throttle off\n"
+	  "\n"
+	  "Removes the throttle: cloud transfers use the full bandwidth.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 

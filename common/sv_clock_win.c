@@ -30,3 +30,28 @@ void sv_time_sleep_ms(uint32_t ms)
 {
 	Sleep((DWORD)ms);
 }
+
+/* Through the Win32 time zone rather than the C runtime's, which follows
+ * the TZ variable and not the system's setting. */
+int32_t sv_time_local_offset(int64_t t)
+{
+	ULARGE_INTEGER u;
+	FILETIME ft;
+	SYSTEMTIME utc, loc;
+	sv_tm v;
+
+	u.QuadPart = ((uint64_t)t + 11644473600ull) * 10000000ull;
+	ft.dwLowDateTime = u.LowPart;
+	ft.dwHighDateTime = u.HighPart;
+	if (t < 0 || !FileTimeToSystemTime(&ft, &utc) ||
+	    !SystemTimeToTzSpecificLocalTime(NULL, &utc, &loc))
+		return 0;
+	v.year = loc.wYear;
+	v.month = loc.wMonth;
+	v.day = loc.wDay;
+	v.hour = loc.wHour;
+	v.min = loc.wMinute;
+	v.sec = loc.wSecond;
+	v.wday = loc.wDayOfWeek;
+	return (int32_t)(sv_time_from_tm(&v) - t);
+}

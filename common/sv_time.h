@@ -15,6 +15,9 @@ int64_t sv_time_now(void);
 void sv_time_set_fake(int64_t unix_seconds);
 /* Milliseconds from a monotonic clock, for durations and timeouts. */
 uint64_t sv_time_mono_ms(void);
+/* Seconds to add to UTC time t for local time at t (the time zone and its
+ * daylight saving rule of this machine). */
+int32_t sv_time_local_offset(int64_t t);
 /* Sleeps ms milliseconds. */
 void sv_time_sleep_ms(uint32_t ms);
 /* Formats t as "2026-11-21T02:00:14Z" (dst at least 21 bytes). */

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # usage: scripts/bench.sh [size] [--no-write]
+#        scripts/bench.sh azure [size] [--no-write]
 #
 # Measures sysvault against restic, borg and casync on the same
 # system-state-shaped images (../shared/bench/mkimage.py --size <size>
@@ -9,13 +10,20 @@
 # description to docs/performance.md (unless --no-write).
 # size defaults to 2G. Installs restic, borgbackup and casync from Debian
 # when missing. Work files live in build/bench/ (kept for reruns).
+#
+# With "azure": sysvault's upload (backup) and download (restore) rate
+# against Azurite on 127.0.0.1 beside curl moving the same bytes as 16 MiB
+# blobs with as many parallel transfers, then a backup throttled to 40 Mbps
+# (achieved / configured rate). size (default 256M) of random data; writes
+# the "Azure" section of docs/performance.md (scripts/bench-azure.sh).
 set -euo pipefail
 
-size=2G write=1
+size=2G write=1 azure=0
 for a in "$@"; do
   case "$a" in
-    -h|--help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
     --no-write) write=0 ;;
+    azure) azure=1 ;;
     [0-9]*) size=$a ;;
     *) echo "bench.sh: unknown argument '$a'" >&2; exit 3 ;;
   esac
@@ -23,6 +31,10 @@ done
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+if [ $azure -eq 1 ]; then
+  [ "$size" = 2G ] && size=256M
+  exec bash scripts/bench-azure.sh "$size" "$write"
+fi
 mkimage=${SYSVAULT_SHARED:-$root/../shared}/bench/mkimage.py
 [ -f "$mkimage" ] || { echo "bench.sh: $mkimage not found (shared/ beside the clone)" >&2; exit 2; }
 

@@ -860,11 +860,10 @@ int vault__backend_azure_open(vault_backend **out, const char *url,
 		rc = SV_ENOMEM;
 		goto done;
 	}
-	ho.insecure = acc ? acc->insecure : 0;
 	if ((rc = parse_url(a, url + strlen("azure://"), url)) != 0 ||
 	    (rc = set_endpoint(a, acc)) != 0 ||
 	    (rc = set_credentials(a, acc)) != 0 ||
-	    (rc = vault__http_new(&a->http, &ho)) != 0)
+	    (rc = vault__backend_engine(&a->base, &a->http, acc, &ho)) != 0)
 		goto done;
 	if (create && (rc = ensure_container(a)) != 0)
 		goto done;

@@ -11,11 +11,16 @@
  *                   chunk list, the dedup decision within the run, the pack
  *                   builder (encryption); a full pack is recorded in the
  *                   cache as unindexed and handed to
- *   uploader thread which writes it to the backend.
+ *   uploader threads which write it to the backend.
  *
  * Then the index object naming every unindexed pack, then the point, last.
  * Jobs live in a ring of JOB_RING slots; at most MAX_SEGMENTS segments are
- * alive; one pack is built while at most one is being uploaded.
+ * alive; one pack is built while others are being uploaded: one for a
+ * local vault (the disk sets the pace), and for a cloud vault as many as
+ * it has transfers, but no more than UPLOAD_BUDGET bytes of packs in
+ * flight. Each is held in memory until the service confirms it (a retry
+ * sends it again from its first byte), and the agent's peak RSS target of
+ * 64 MiB leaves room for one 16 MiB pack beside the one being built.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +36,8 @@
 #define SEGMENT_SIZE ((size_t)2 << 20)
 #define MAX_SEGMENTS 3
 #define JOB_RING 512
+#define UPLOADS_MAX 16
+#define UPLOAD_BUDGET ((uint64_t)16 << 20)
 
 enum { JOB_CHUNK, JOB_FILE_START, JOB_FILE_END };
 
@@ -52,6 +59,13 @@ typedef struct job {
 	uint8_t flags;
 	sv_buf stored;     /* compressed bytes, or empty when raw */
 } job;
+
+typedef struct upload_item {
+	vault_pack_builder *pb;
+	uint8_t id[VAULT_ID_LEN];
+	const uint8_t *bytes;
+	size_t len;
+} upload_item;
 
 typedef struct pipeline {
 	struct vault *v;
@@ -78,11 +92,12 @@ typedef struct pipeline {
 	int err_code;
 	char err_msg[1024];
 
-	/* uploader hand-off: one finished pack at a time */
-	vault_pack_builder *upload;
-	uint8_t upload_id[VAULT_ID_LEN];
-	const uint8_t *upload_bytes;
-	size_t upload_len;
+	/* uploader hand-off: finished packs, queued or being written */
+	upload_item upq[UPLOADS_MAX];
+	int nqueued;            /* in upq, not yet taken */
+	int inflight;           /* queued plus being written */
+	int max_inflight;
+	int nuploaders;
 	int uploader_quit;
 	uint64_t packs_written;
 
@@ -358,28 +373,49 @@ static void uploader_main(void *arg)
 {
 	pipeline *pl = arg;
 	char name[VAULT_NAME_MAX];
+	upload_item it;
 	int rc;
 
 	sv_mutex_lock(pl->mu);
 	for (;;) {
-		while (!pl->upload && !pl->uploader_quit)
+		while (!pl->nqueued && !pl->uploader_quit)
 			sv_cond_wait(pl->upload_cv, pl->mu);
-		if (!pl->upload)
+		if (!pl->nqueued)
 			break;
-		vault__name_pack(name, pl->upload_id);
-		sv_mutex_unlock(pl->mu);
-		rc = pl->v->be->ops->put(pl->v->be, name, pl->upload_bytes,
-					 pl->upload_len);
-		sv_mutex_lock(pl->mu);
-		vault__pack_free(pl->upload);
-		pl->upload = NULL;
+		it = pl->upq[--pl->nqueued];
+		vault__name_pack(name, it.id);
+		rc = 0;
+		if (!pl->stop) {
+			sv_mutex_unlock(pl->mu);
+			rc = pl->v->be->ops->put(pl->v->be, name, it.bytes,
+						 it.len);
+			sv_mutex_lock(pl->mu);
+		}
+		vault__pack_free(it.pb);
+		pl->inflight--;
 		if (rc < 0)
 			fail_locked(pl, rc);
-		else
+		else if (!pl->stop)
 			pl->packs_written++;
 		sv_cond_broadcast(pl->upload_cv);
 	}
 	sv_mutex_unlock(pl->mu);
+}
+
+/* How many packs may be in the uploaders' hands at once. */
+static int uploads_allowed(const struct vault *v)
+{
+	uint64_t by_memory = UPLOAD_BUDGET / (v->pack_target ? v->pack_target
+							     : VAULT_PACK_TARGET);
+	unsigned n = vault__transfers(v);
+
+	if (n == 0) /* a local vault: the disk, not latency, sets the pace */
+		n = 1;
+	if (n > by_memory)
+		n = (unsigned)by_memory;
+	if (n > UPLOADS_MAX)
+		n = UPLOADS_MAX;
+	return n ? (int)n : 1;
 }
 
 /* ---- collector: this thread ---- */
@@ -398,7 +434,7 @@ typedef struct collector {
 } collector;
 
 /* Seals the current pack, records it in the cache as unindexed, and hands
- * it to the uploader (waiting for the previous one to finish). */
+ * it to the uploaders (waiting while as many as allowed are in flight). */
 static int pack_close(collector *c)
 {
 	pipeline *pl = c->pl;
@@ -421,16 +457,18 @@ static int pack_close(collector *c)
 		return rc;
 	pl->r->bytes_stored += len;
 	sv_mutex_lock(pl->mu);
-	while (pl->upload && !pl->stop)
+	while (pl->inflight >= pl->max_inflight && !pl->stop)
 		sv_cond_wait(pl->upload_cv, pl->mu);
 	if (pl->stop) {
 		sv_mutex_unlock(pl->mu);
 		return SV_ECANCELLED;
 	}
-	pl->upload = c->pb;
-	memcpy(pl->upload_id, id, VAULT_ID_LEN);
-	pl->upload_bytes = bytes;
-	pl->upload_len = len;
+	pl->upq[pl->nqueued].pb = c->pb;
+	memcpy(pl->upq[pl->nqueued].id, id, VAULT_ID_LEN);
+	pl->upq[pl->nqueued].bytes = bytes;
+	pl->upq[pl->nqueued].len = len;
+	pl->nqueued++;
+	pl->inflight++;
 	c->pb = NULL;
 	sv_cond_broadcast(pl->upload_cv);
 	sv_mutex_unlock(pl->mu);
@@ -783,6 +821,8 @@ static int pipeline_init(pipeline *pl, struct vault *v,
 		}
 		pl->pool[pl->npool] = sg;
 	}
+	pl->max_inflight = uploads_allowed(v);
+	pl->nuploaders = pl->max_inflight;
 	pl->ring = sv_calloc(JOB_RING, sizeof(job));
 	return pl->ring ? 0 : SV_ENOMEM;
 }
@@ -809,7 +849,8 @@ static void pipeline_release(pipeline *pl)
 		free(sg->data);
 		free(sg);
 	}
-	vault__pack_free(pl->upload);
+	while (pl->nqueued > 0)
+		vault__pack_free(pl->upq[--pl->nqueued].pb);
 	sv_cond_free(pl->work);
 	sv_cond_free(pl->done);
 	sv_cond_free(pl->space);
@@ -842,11 +883,12 @@ static void collector_release(collector *c)
 /* Runs the threads to the end; returns the first error. */
 static int run(pipeline *pl, collector *c, int nworkers)
 {
-	sv_thread *reader = NULL, *uploader = NULL, *workers[64] = { NULL };
+	sv_thread *reader = NULL, *uploaders[UPLOADS_MAX] = { NULL };
+	sv_thread *workers[64] = { NULL };
 	int i, rc = 0;
 
-	if ((rc = sv_thread_start(&uploader, uploader_main, pl)) < 0)
-		return rc;
+	for (i = 0; rc == 0 && i < pl->nuploaders; i++)
+		rc = sv_thread_start(&uploaders[i], uploader_main, pl);
 	for (i = 0; rc == 0 && i < nworkers; i++)
 		rc = sv_thread_start(&workers[i], worker_main, pl);
 	if (rc == 0)
@@ -856,7 +898,7 @@ static int run(pipeline *pl, collector *c, int nworkers)
 	else
 		collect(c);
 	sv_mutex_lock(pl->mu);
-	while (pl->upload && !pl->stop)
+	while (pl->inflight > 0 && !pl->stop)
 		sv_cond_wait(pl->upload_cv, pl->mu);
 	if (pl->err_code)
 		pl->stop = 1;
@@ -868,7 +910,8 @@ static int run(pipeline *pl, collector *c, int nworkers)
 	sv_thread_join(reader);
 	for (i = 0; i < nworkers; i++)
 		sv_thread_join(workers[i]);
-	sv_thread_join(uploader);
+	for (i = 0; i < pl->nuploaders; i++)
+		sv_thread_join(uploaders[i]);
 	if (pl->err_code)
 		return sv_error_set(pl->err_code, "%s", pl->err_msg);
 	return 0;
@@ -923,8 +966,10 @@ int vault_backup(vault *v, const vault_backup_opts *o, vault_backup_result *r)
 		pl.lock = &lock;
 	if (rc == 0)
 		rc = vault__reconcile_unindexed(v);
+	vault__cancel_begin(v, o->cancel, o->ud);
 	if (rc == 0)
 		rc = run(&pl, &c, nworkers);
+	vault__cancel_end(v);
 	if (rc == 0)
 		rc = vault__write_index(v, &indexed);
 	if (rc == 0)

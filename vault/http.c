@@ -1,13 +1,20 @@
 /*
- * http.c - synchronous HTTP over libcurl's easy interface. The only file of
- * the project that includes libcurl; CURLcode becomes sv_err here.
+ * http.c - HTTP over libcurl's multi interface. The only file of the
+ * project that includes libcurl; CURLcode becomes sv_err here.
  *
- * A vault_http is a pool of easy handles on a free list (like crypto.c's
- * slots): a request borrows one, so connections are reused across requests
- * of any thread, and each handle serves one thread at a time. Stalls are
- * detected with a low-speed limit, never a total timeout (a 16 MiB pack on
- * a slow link may rightly take long). TLS verification is always on unless
- * the pool was made insecure on purpose.
+ * A vault_http is a transfer engine: one thread drives a multi handle
+ * (curl_multi_perform / curl_multi_poll), callers in any thread submit a
+ * request and block until it completes. The multi handle's connection and
+ * DNS caches are shared by all transfers, and CURLMOPT_MAX_HOST_CONNECTIONS
+ * caps the transfers that run at once (the others wait inside libcurl).
+ *
+ * The engine thread also owns what is shared by all transfers: the cancel
+ * hook, checked every ENGINE_TICK_MS, and the throttle, a token bucket that
+ * the read and write callbacks draw from and that pauses a transfer
+ * (curl_easy_pause) when it runs dry. Stalls are detected with a low-speed
+ * limit, never a total timeout (a 16 MiB pack on a slow link may rightly
+ * take long, and queued transfers would count their wait against it). TLS
+ * verification is always on unless the pool was made insecure on purpose.
  */
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -19,22 +26,47 @@
 #include "http.h"
 #include "sv_thread.h"
 #include "sv_time.h"
+#include "throttle.h"
 #include "vault_int.h"
 
 /* An error body is kept for messages only. */
 #define HTTP_ERR_BODY_MAX ((size_t)64 << 10)
 /* A server's Retry-After is honoured up to this. */
 #define HTTP_HINT_MAX_MS 60000
+/* The engine wakes at least this often: cancel within a second, and the
+ * throttle schedule re-read every second. */
+#define ENGINE_TICK_MS 100
+#define SCHEDULE_EVERY_MS 1000
+#define TRANSFERS_MAX 64
 
 typedef struct http_slot {
 	struct http_slot *next;
 	CURL *curl;
 } http_slot;
 
+typedef struct xfer xfer;
+
 struct vault_http {
 	vault_http_opts o;
-	sv_mutex *lock; /* guards free */
-	http_slot *free;
+	CURLM *multi;
+	sv_thread *engine;
+	sv_mutex *lock;	 /* guards everything below */
+	sv_cond *done;	 /* a transfer finished */
+	http_slot *free; /* idle easy handles */
+	xfer *queue;	 /* submitted, not yet given to libcurl */
+	int quit;
+	vault_http_cancel_fn cancel;
+	void *cancel_ud;
+	int cancelled; /* the hook said so; cleared when it is replaced */
+	vault_throttle thr;
+	int thr_changed;
+
+	/* the engine thread's own */
+	xfer *active;
+	vault_bucket bucket;
+	vault_throttle thr_now;
+	uint64_t schedule_ms; /* when the rate was last chosen */
+	int have_paused;
 };
 
 /* ASCII case-insensitive compare of n bytes (header names). */
@@ -73,84 +105,6 @@ static int global_init(void)
 	if (atomic_load(&global_state) != 2)
 		return sv_error_set(SV_ERROR, "cannot initialise libcurl");
 	return 0;
-}
-
-/* ---- pool ---- */
-
-int vault__http_new(vault_http **out, const vault_http_opts *opts)
-{
-	vault_http *h = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = global_init()) != 0)
-		return rc;
-	if ((h = sv_calloc(1, sizeof(*h))) == NULL)
-		return SV_ENOMEM;
-	if (opts)
-		h->o = *opts;
-	if (!h->o.max_attempts)
-		h->o.max_attempts = 6;
-	if (!h->o.backoff_ms)
-		h->o.backoff_ms = 250;
-	if (!h->o.backoff_max_ms)
-		h->o.backoff_max_ms = 15000;
-	if (!h->o.low_speed_bytes)
-		h->o.low_speed_bytes = 1024;
-	if (!h->o.low_speed_secs)
-		h->o.low_speed_secs = 60;
-	if (!h->o.connect_secs)
-		h->o.connect_secs = 30;
-	if ((rc = sv_mutex_new(&h->lock)) != 0) {
-		free(h);
-		return rc;
-	}
-	*out = h;
-	return 0;
-}
-
-void vault__http_free(vault_http *h)
-{
-	http_slot *s;
-
-	if (!h)
-		return;
-	while ((s = h->free) != NULL) {
-		h->free = s->next;
-		curl_easy_cleanup(s->curl);
-		free(s);
-	}
-	sv_mutex_free(h->lock);
-	free(h);
-}
-
-static http_slot *slot_get(vault_http *h)
-{
-	http_slot *s;
-
-	sv_mutex_lock(h->lock);
-	s = h->free;
-	if (s)
-		h->free = s->next;
-	sv_mutex_unlock(h->lock);
-	if (s)
-		return s;
-	if ((s = sv_calloc(1, sizeof(*s))) == NULL)
-		return NULL;
-	if ((s->curl = curl_easy_init()) == NULL) {
-		free(s);
-		sv_error_set(SV_ENOMEM, "cannot create an HTTP handle");
-		return NULL;
-	}
-	return s;
-}
-
-static void slot_put(vault_http *h, http_slot *s)
-{
-	sv_mutex_lock(h->lock);
-	s->next = h->free;
-	h->free = s;
-	sv_mutex_unlock(h->lock);
 }
 
 /* ---- requests and responses ---- */
@@ -232,15 +186,22 @@ static void resp_clear(vault_http_resp *r)
 	r->attempts = attempts;
 }
 
-/* ---- callbacks ---- */
+/* ---- callbacks (run on the engine thread) ---- */
 
-typedef struct xfer {
+struct xfer {
+	xfer *next;
+	vault_http *h;
 	vault_http_req *req;
 	vault_http_resp *resp;
+	CURL *curl;
 	size_t sent;	  /* upload position */
 	size_t out_start; /* req->out->len before the transfer */
 	int too_big;
-} xfer;
+	int paused;   /* by the throttle: waits for tokens */
+	int finished; /* set last by the engine; then x is the caller's */
+	CURLcode result;
+	char errbuf[CURL_ERROR_SIZE];
+};
 
 static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 {
@@ -248,6 +209,14 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 	size_t room = size * nitems, left = x->req->body_len - x->sent;
 	size_t k = left < room ? left : room;
 
+	if (k && x->h->bucket.rate) {
+		k = vault__bucket_take(&x->h->bucket, k, sv_time_mono_ms());
+		if (k == 0) {
+			x->paused = 1;
+			x->h->have_paused = 1;
+			return CURL_READFUNC_PAUSE;
+		}
+	}
 	if (k)
 		memcpy(buf, (const char *)x->req->body + x->sent, k);
 	x->sent += k;
@@ -264,6 +233,18 @@ static int on_seek(void *ud, curl_off_t off, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
+/* A download takes the whole buffer from the bucket or pauses: libcurl
+ * hands the same bytes again once unpaused. */
+static int write_throttled(xfer *x, size_t n)
+{
+	if (!x->h->bucket.rate || n == 0 ||
+	    vault__bucket_take_all(&x->h->bucket, n, sv_time_mono_ms()))
+		return 0;
+	x->paused = 1;
+	x->h->have_paused = 1;
+	return 1;
+}
+
 static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 {
 	xfer *x = ud;
@@ -271,6 +252,8 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 	long st = x->resp->status;
 	sv_buf *to = st >= 200 && st < 300 ? x->req->out : &x->resp->err_body;
 
+	if (to == x->req->out && write_throttled(x, n))
+		return CURL_WRITEFUNC_PAUSE;
 	if (!to)
 		return n;
 	if (to == &x->resp->err_body) {
@@ -397,7 +380,7 @@ static struct curl_slist *header_list(const vault_http_req *req)
 }
 
 static void set_options(vault_http *h, CURL *c, xfer *x, char *errbuf,
-			struct curl_slist *hdrs)
+			struct curl_slist *hdrs, long low_speed)
 {
 	curl_easy_setopt(c, CURLOPT_URL, x->req->url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -409,7 +392,8 @@ static void set_options(vault_http *h, CURL *c, xfer *x, char *errbuf,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->o.connect_secs);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, h->o.low_speed_bytes);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, low_speed);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->o.low_speed_secs);
 	curl_easy_setopt(c, CURLOPT_SSL_OPTIONS,
 			 (long)CURLSSLOPT_REVOKE_BEST_EFFORT);
@@ -443,6 +427,7 @@ static int classify(CURLcode cc, const vault_http_req *req, const char *err,
 		break;
 	case CURLE_ABORTED_BY_CALLBACK:
 		code = SV_ECANCELLED;
+		text = "cancelled";
 		break;
 	case CURLE_WRITE_ERROR:
 		code = too_big ? SV_ENOMEM : SV_ENETWORK;
@@ -458,48 +443,433 @@ static int classify(CURLcode cc, const vault_http_req *req, const char *err,
 	return code;
 }
 
+/* ---- the engine thread ---- */
+
+/* Hands x back to its caller; x must not be touched afterwards. */
+static void finish(vault_http *h, xfer *x, CURLcode result)
+{
+	xfer **pp;
+
+	for (pp = &h->active; *pp; pp = &(*pp)->next)
+		if (*pp == x) {
+			*pp = x->next;
+			break;
+		}
+	curl_multi_remove_handle(h->multi, x->curl);
+	sv_mutex_lock(h->lock);
+	x->result = result;
+	x->finished = 1;
+	sv_cond_broadcast(h->done);
+	sv_mutex_unlock(h->lock);
+}
+
+static void finish_all(vault_http *h, CURLcode result)
+{
+	while (h->active)
+		finish(h, h->active, result);
+}
+
+/* Moves newly submitted transfers into the multi handle. */
+static void admit(vault_http *h, xfer *q)
+{
+	while (q) {
+		xfer *next = q->next;
+
+		q->next = h->active;
+		h->active = q;
+		if (curl_multi_add_handle(h->multi, q->curl) != CURLM_OK)
+			finish(h, q, CURLE_OUT_OF_MEMORY);
+		q = next;
+	}
+}
+
+/* Local time from the injectable clock: the schedule is in wall time. */
+static int64_t local_now(void)
+{
+	int64_t t = sv_time_now();
+
+	return t + sv_time_local_offset(t);
+}
+
+/* Re-reads the schedule (at least every second, and at once after a
+ * change) and sets the bucket's rate. The stall limit of new transfers
+ * follows the schedule's lowest rate (low_speed_locked). */
+static void throttle_tick(vault_http *h, uint64_t now)
+{
+	int changed;
+
+	sv_mutex_lock(h->lock);
+	changed = h->thr_changed;
+	if (changed)
+		h->thr_now = h->thr;
+	h->thr_changed = 0;
+	sv_mutex_unlock(h->lock);
+	if (changed || now - h->schedule_ms >= SCHEDULE_EVERY_MS) {
+		uint64_t bps = vault_throttle_rate_at(&h->thr_now, local_now());
+
+		h->schedule_ms = now;
+		if (bps / 8 != h->bucket.rate)
+			vault__bucket_set_rate(&h->bucket, bps / 8, now);
+	}
+}
+
+/* Resumes paused transfers once tokens are back, starting with a
+ * different one each time so that none is starved. */
+static void unpause(vault_http *h, uint64_t now)
+{
+	xfer *x, *first;
+
+	if (!h->have_paused || vault__bucket_wait_ms(&h->bucket, now) > 0)
+		return;
+	h->have_paused = 0;
+	first = h->active;
+	if (first && first->next) { /* rotate: the head goes last */
+		xfer **pp = &h->active;
+
+		h->active = first->next;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = first;
+		first->next = NULL;
+	}
+	for (x = h->active; x; x = x->next)
+		if (x->paused) {
+			x->paused = 0;
+			curl_easy_pause(x->curl, CURLPAUSE_CONT);
+		}
+}
+
+/* Collects the transfers libcurl has finished. */
+static void reap(vault_http *h)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
+		xfer *x = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+				  (char **)&x);
+		if (x)
+			finish(h, x, m->data.result);
+	}
+}
+
+/* Asks the caller's cancel hook (outside the lock: it is the caller's
+ * code); a yes sticks until the hook is replaced. */
+static int cancel_check(vault_http *h)
+{
+	vault_http_cancel_fn cb;
+	void *ud;
+	int yes;
+
+	sv_mutex_lock(h->lock);
+	cb = h->cancel;
+	ud = h->cancel_ud;
+	yes = h->cancelled;
+	sv_mutex_unlock(h->lock);
+	if (yes || !cb || !cb(ud))
+		return yes;
+	sv_mutex_lock(h->lock);
+	if (h->cancel == cb && h->cancel_ud == ud)
+		h->cancelled = 1;
+	sv_mutex_unlock(h->lock);
+	return 1;
+}
+
+static int poll_ms(vault_http *h, uint64_t now)
+{
+	uint64_t w = h->have_paused ? vault__bucket_wait_ms(&h->bucket, now)
+				    : ENGINE_TICK_MS;
+
+	return (int)(w < 1 ? 1 : w > ENGINE_TICK_MS ? ENGINE_TICK_MS : w);
+}
+
+static void engine_main(void *arg)
+{
+	vault_http *h = arg;
+
+	for (;;) {
+		uint64_t now = sv_time_mono_ms();
+		xfer *q;
+		int quit, running = 0;
+
+		sv_mutex_lock(h->lock);
+		q = h->queue;
+		h->queue = NULL;
+		quit = h->quit;
+		sv_mutex_unlock(h->lock);
+		admit(h, q);
+		if (cancel_check(h))
+			finish_all(h, CURLE_ABORTED_BY_CALLBACK);
+		if (quit && !h->active)
+			break;
+		throttle_tick(h, now);
+		unpause(h, now);
+		curl_multi_perform(h->multi, &running);
+		reap(h);
+		curl_multi_poll(h->multi, NULL, 0,
+				poll_ms(h, sv_time_mono_ms()), NULL);
+	}
+}
+
+/* ---- pool ---- */
+
+unsigned vault__http_default_transfers(void)
+{
+	int n = 2 * sv_cpu_count();
+
+	return (unsigned)(n < 4 ? 4 : n > 16 ? 16 : n);
+}
+
+static void set_defaults(vault_http_opts *o)
+{
+	if (!o->max_attempts)
+		o->max_attempts = 6;
+	if (!o->backoff_ms)
+		o->backoff_ms = 250;
+	if (!o->backoff_max_ms)
+		o->backoff_max_ms = 15000;
+	if (!o->low_speed_bytes)
+		o->low_speed_bytes = 1024;
+	if (!o->low_speed_secs)
+		o->low_speed_secs = 60;
+	if (!o->connect_secs)
+		o->connect_secs = 30;
+	if (!o->transfers)
+		o->transfers = vault__http_default_transfers();
+	if (o->transfers > TRANSFERS_MAX)
+		o->transfers = TRANSFERS_MAX;
+}
+
+static int multi_new(vault_http *h)
+{
+	if ((h->multi = curl_multi_init()) == NULL)
+		return sv_error_set(SV_ENOMEM,
+				    "cannot create the transfer engine");
+	/* N transfers at once to the one host a vault lives on; the rest
+	 * wait in libcurl's queue, and finished connections stay cached */
+	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+			  (long)h->o.transfers);
+	curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+			  (long)h->o.transfers);
+	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)h->o.transfers);
+	return 0;
+}
+
+int vault__http_new(vault_http **out, const vault_http_opts *opts)
+{
+	vault_http *h = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = global_init()) != 0)
+		return rc;
+	if ((h = sv_calloc(1, sizeof(*h))) == NULL)
+		return SV_ENOMEM;
+	if (opts)
+		h->o = *opts;
+	set_defaults(&h->o);
+	vault__bucket_init(&h->bucket, 0, sv_time_mono_ms());
+	if ((rc = sv_mutex_new(&h->lock)) != 0 ||
+	    (rc = sv_cond_new(&h->done)) != 0 || (rc = multi_new(h)) != 0 ||
+	    (rc = sv_thread_start(&h->engine, engine_main, h)) != 0) {
+		vault__http_free(h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
+void vault__http_free(vault_http *h)
+{
+	http_slot *s;
+
+	if (!h)
+		return;
+	if (h->engine) {
+		sv_mutex_lock(h->lock);
+		h->quit = 1;
+		sv_mutex_unlock(h->lock);
+		curl_multi_wakeup(h->multi);
+		sv_thread_join(h->engine);
+	}
+	while ((s = h->free) != NULL) {
+		h->free = s->next;
+		curl_easy_cleanup(s->curl);
+		free(s);
+	}
+	if (h->multi)
+		curl_multi_cleanup(h->multi);
+	sv_cond_free(h->done);
+	sv_mutex_free(h->lock);
+	free(h);
+}
+
+unsigned vault__http_transfers(const vault_http *h)
+{
+	return h->o.transfers;
+}
+
+void vault__http_set_cancel(vault_http *h, vault_http_cancel_fn cb, void *ud)
+{
+	sv_mutex_lock(h->lock);
+	h->cancel = cb;
+	h->cancel_ud = ud;
+	h->cancelled = 0;
+	sv_mutex_unlock(h->lock);
+}
+
+int vault__http_cancelled(vault_http *h)
+{
+	int yes;
+
+	sv_mutex_lock(h->lock);
+	yes = h->cancelled;
+	sv_mutex_unlock(h->lock);
+	return yes;
+}
+
+void vault__http_set_throttle(vault_http *h, const vault_throttle *t)
+{
+	sv_mutex_lock(h->lock);
+	memset(&h->thr, 0, sizeof(h->thr));
+	if (t)
+		h->thr = *t;
+	h->thr_changed = 1;
+	sv_mutex_unlock(h->lock);
+	curl_multi_wakeup(h->multi);
+}
+
+static http_slot *slot_get(vault_http *h)
+{
+	http_slot *s;
+
+	sv_mutex_lock(h->lock);
+	s = h->free;
+	if (s)
+		h->free = s->next;
+	sv_mutex_unlock(h->lock);
+	if (s)
+		return s;
+	if ((s = sv_calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->curl = curl_easy_init()) == NULL) {
+		free(s);
+		sv_error_set(SV_ENOMEM, "cannot create an HTTP handle");
+		return NULL;
+	}
+	return s;
+}
+
+static void slot_put(vault_http *h, http_slot *s)
+{
+	sv_mutex_lock(h->lock);
+	s->next = h->free;
+	h->free = s;
+	sv_mutex_unlock(h->lock);
+}
+
+/* The stall limit: a throttled transfer gets its share of the slowest
+ * rate of the schedule, and must not be taken for a stalled one. */
+static long low_speed_locked(const vault_http *h)
+{
+	uint64_t lo = (uint64_t)h->o.low_speed_bytes, r;
+
+	if (!h->thr.enabled)
+		return (long)lo;
+	r = h->thr.work_bps && h->thr.off_bps
+		    ? (h->thr.work_bps < h->thr.off_bps ? h->thr.work_bps
+							: h->thr.off_bps)
+		    : h->thr.work_bps | h->thr.off_bps;
+	r = r / 8 / h->o.transfers / 8;
+	if (r && r < lo)
+		lo = r;
+	return (long)(lo ? lo : 1);
+}
+
+/* Queues x for the engine and waits until it is finished. */
+static int submit_wait(vault_http *h, xfer *x)
+{
+	sv_mutex_lock(h->lock);
+	if (h->cancelled) {
+		sv_mutex_unlock(h->lock);
+		return sv_error_set(SV_ECANCELLED, "cancelled");
+	}
+	x->next = h->queue;
+	h->queue = x;
+	sv_mutex_unlock(h->lock);
+	curl_multi_wakeup(h->multi);
+	sv_mutex_lock(h->lock);
+	while (!x->finished)
+		sv_cond_wait(h->done, h->lock);
+	sv_mutex_unlock(h->lock);
+	return 0;
+}
+
+static int perform_on(vault_http *h, http_slot *s, xfer *x,
+		      struct curl_slist *hdrs)
+{
+	curl_off_t cl = -1;
+	long low_speed;
+	int rc;
+
+	sv_mutex_lock(h->lock);
+	low_speed = low_speed_locked(h);
+	sv_mutex_unlock(h->lock);
+	curl_easy_reset(s->curl);
+	set_options(h, s->curl, x, x->errbuf, hdrs, low_speed);
+	if (set_method(s->curl, x->req, x))
+		return sv_error_set(SV_ERROR, "libcurl refused an option");
+	if ((rc = submit_wait(h, x)) != 0)
+		return rc;
+	if (x->result != CURLE_OK)
+		return classify(x->result, x->req, x->errbuf, x->too_big);
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &x->resp->status);
+	if (curl_easy_getinfo(s->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+			      &cl) == CURLE_OK &&
+	    cl >= 0)
+		x->resp->content_length = (uint64_t)cl;
+	return 0;
+}
+
 int vault__http_perform(vault_http *h, vault_http_req *req,
 			vault_http_resp *resp)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = NULL;
 	http_slot *s = NULL;
-	xfer x = {req, resp, 0, req->out ? req->out->len : 0, 0};
-	curl_off_t cl = -1;
-	CURLcode cc;
+	xfer *x = NULL;
 	int rc = 0;
 
 	resp_clear(resp);
-	if ((s = slot_get(h)) == NULL)
-		return sv_error_code() ? sv_error_code() : SV_ENOMEM;
+	if ((x = sv_calloc(1, sizeof(*x))) == NULL)
+		return SV_ENOMEM;
+	x->h = h;
+	x->req = req;
+	x->resp = resp;
+	x->out_start = req->out ? req->out->len : 0;
+	if ((s = slot_get(h)) == NULL) {
+		rc = sv_error_code() ? sv_error_code() : SV_ENOMEM;
+		goto done;
+	}
+	x->curl = s->curl;
 	if ((hdrs = header_list(req)) == NULL) {
 		rc = sv_error_set(SV_ENOMEM, "out of memory for headers");
 		goto done;
 	}
-	curl_easy_reset(s->curl); /* keeps the live connections */
-	set_options(h, s->curl, &x, errbuf, hdrs);
-	if (set_method(s->curl, req, &x)) {
-		rc = sv_error_set(SV_ERROR, "libcurl refused an option");
-		goto done;
-	}
-	cc = curl_easy_perform(s->curl);
-	if (cc != CURLE_OK) {
-		rc = classify(cc, req, errbuf, x.too_big);
-		goto done;
-	}
-	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (curl_easy_getinfo(s->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
-			      &cl) == CURLE_OK &&
-	    cl >= 0)
-		resp->content_length = (uint64_t)cl;
+	rc = perform_on(h, s, x, hdrs);
 done:
 	curl_slist_free_all(hdrs);
 	if (rc != 0 && req->out) {
-		req->out->len = x.out_start;
+		req->out->len = x->out_start;
 		if (req->out->ptr)
 			req->out->ptr[req->out->len] = '\0';
 	}
-	slot_put(h, s);
+	if (s)
+		slot_put(h, s);
+	free(x);
 	return rc;
 }
 
@@ -534,6 +904,21 @@ unsigned vault__http_backoff(const vault_http_opts *o, unsigned n,
 	return (unsigned)cap;
 }
 
+/* Sleeps before a retry, in steps, so that a cancel is not kept waiting
+ * behind a long Retry-After. Returns rc, or SV_ECANCELLED. */
+static int backoff_sleep(vault_http *h, unsigned ms, int rc)
+{
+	while (ms > 0) {
+		unsigned step = ms < ENGINE_TICK_MS ? ms : ENGINE_TICK_MS;
+
+		if (vault__http_cancelled(h))
+			return sv_error_set(SV_ECANCELLED, "cancelled");
+		sv_time_sleep_ms(step);
+		ms -= step;
+	}
+	return rc;
+}
+
 int vault__http_send(vault_http *h, vault_http_req *req, vault_http_resp *resp,
 		     vault_http_sign_fn sign, void *ud)
 {
@@ -554,9 +939,14 @@ int vault__http_send(vault_http *h, vault_http_req *req, vault_http_resp *resp,
 			return 0;
 		if (rc != 0 && !transport_retryable(rc))
 			return rc;
-		if (n < h->o.max_attempts)
-			sv_time_sleep_ms(vault__http_backoff(
-				&h->o, n, rc == 0 ? resp->retry_after_ms : -1));
+		if (n < h->o.max_attempts &&
+		    (rc = backoff_sleep(
+			     h,
+			     vault__http_backoff(&h->o, n,
+						 rc == 0 ? resp->retry_after_ms
+							 : -1),
+			     rc)) == SV_ECANCELLED)
+			return rc;
 	}
 	return rc;
 }

@@ -8,6 +8,11 @@
  * and the authorisation), performs the transfer and classifies the outcome.
  * Transport errors and 408/429/500/502/503/504 are retried with exponential
  * backoff and jitter, honouring Retry-After / x-ms-retry-after-ms.
+ *
+ * A vault_http is a transfer engine (docs/transfer.md): one thread runs up
+ * to `transfers` requests at once over reused connections, callers in any
+ * thread block in vault__http_perform until theirs is done. The engine
+ * applies one bandwidth limit to all of them and a cancel hook.
  */
 #ifndef SV_VAULT_HTTP_H
 #define SV_VAULT_HTTP_H
@@ -16,6 +21,7 @@
 #include <stdint.h>
 
 #include "sv_buf.h"
+#include "throttle.h"
 
 #define VAULT_HTTP_MAX_HEADERS 24
 
@@ -52,6 +58,7 @@ typedef struct vault_http_opts {
 	long low_speed_bytes;	 /* stall: below this many bytes/s ... */
 	long low_speed_secs;	 /* ... for this long (default 1024, 60) */
 	long connect_secs;	 /* default 30 */
+	unsigned transfers;	 /* at once; 0: vault__http_default_transfers */
 } vault_http_opts;
 
 typedef struct vault_http vault_http;
@@ -60,6 +67,28 @@ typedef struct vault_http vault_http;
  * curl_global_init once per process. */
 int vault__http_new(vault_http **out, const vault_http_opts *opts);
 void vault__http_free(vault_http *h);
+
+/* Transfers run at once when none is asked for: clamp(2 x CPUs, 4, 16).
+ * A transfer mostly waits on the network, so it is the link's latency,
+ * not the CPU count, that asks for more; the CPUs bound how fast packs are
+ * built and verified, and beyond 16 a single host gains little while each
+ * transfer may hold a 16 MiB pack in memory. */
+unsigned vault__http_default_transfers(void);
+/* The pool's number of parallel transfers. */
+unsigned vault__http_transfers(const vault_http *h);
+
+/* Non-zero asks to stop: in-flight transfers are aborted and new ones
+ * refused with SV_ECANCELLED. Called from the engine thread about every
+ * 100 ms; keep it cheap and thread-safe. */
+typedef int (*vault_http_cancel_fn)(void *ud);
+/* Sets (or with NULL clears) the cancel hook, and forgets an earlier
+ * cancel. */
+void vault__http_set_cancel(vault_http *h, vault_http_cancel_fn cb, void *ud);
+/* 1 once the hook has asked to stop. */
+int vault__http_cancelled(vault_http *h);
+/* The bandwidth schedule shared by all transfers (copied; NULL or not
+ * enabled: unlimited). Takes effect within a second, also mid-transfer. */
+void vault__http_set_throttle(vault_http *h, const vault_throttle *t);
 
 void vault__http_req_init(vault_http_req *r, const char *method);
 void vault__http_req_release(vault_http_req *r);

@@ -8,6 +8,12 @@
  * this thread, which also computes the file's SHA-256. Only a file whose
  * hash matches the point is renamed into place; all-zero chunks become
  * holes.
+ *
+ * From a cloud vault, where a request costs a round trip, chunks that lie
+ * back to back in one pack (as a file's new chunks do) are fetched as one
+ * run: one ranged GET of up to RUN_MAX bytes, each blob then verified on
+ * its own. The pool has at least one thread per transfer of the vault's
+ * engine, since a fetch mostly waits on the network.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +26,16 @@
 #include "vault_int.h"
 
 #define BATCH 128
+#define RUN_MAX ((uint64_t)1 << 20)
 #define PARTIAL_SUFFIX ".sv-partial"
 
 typedef struct fetch {
 	vault_chunk_ref ref;
 	uint64_t offset;     /* in the file */
 	uint8_t *data;       /* plaintext, NULL for a zero chunk */
+	vault_blob_loc loc;  /* where it is, when have_loc */
+	int have_loc;
+	int run;             /* fetches in the run this one starts; 0 inside */
 	int rc;
 	char err[512];
 } fetch;
@@ -49,7 +59,8 @@ static int fetch_one(struct vault *v, vault_cache_reader *cr,
 
 	if (memcmp(f->ref.id, vault__zero_id, VAULT_ID_LEN) == 0)
 		return 0;
-	rc = vault__cache_reader_lookup(cr, f->ref.id, &loc);
+	loc = f->loc;
+	rc = f->have_loc ? 0 : vault__cache_reader_lookup(cr, f->ref.id, &loc);
 	if (rc == SV_ENOTFOUND) {
 		sv_hex_encode(hex, f->ref.id, VAULT_ID_LEN);
 		return sv_error_set(SV_ECORRUPT,
@@ -66,25 +77,81 @@ static int fetch_one(struct vault *v, vault_cache_reader *cr,
 	return vault__read_blob(v, f->ref.id, &loc, f->data, hc);
 }
 
+/* Opens the k blobs of f, back to back in one pack whose head hc holds,
+ * from one read of their span. */
+static int fetch_span(struct vault *v, vault_head_cache *hc, fetch *f, int k)
+{
+	uint64_t start = f[0].loc.offset;
+	uint64_t end = (uint64_t)f[k - 1].loc.offset + f[k - 1].loc.length;
+	char name[VAULT_NAME_MAX];
+	sv_buf span;
+	int i, rc;
+
+	vault__name_pack(name, f[0].loc.pack_id);
+	sv_buf_init(&span, (size_t)(end - start));
+	rc = v->be->ops->get(v->be, name, start, end - start, &span);
+	for (i = 0; rc == 0 && i < k; i++) {
+		vault_blob_entry e;
+
+		if (f[i].loc.raw_length != f[i].ref.raw_length) {
+			rc = sv_error_set(SV_ECORRUPT, "chunk length differs between the point and the index");
+			break;
+		}
+		memcpy(e.id, f[i].ref.id, VAULT_ID_LEN);
+		e.offset = f[i].loc.offset;
+		e.length = f[i].loc.length;
+		e.raw_length = f[i].loc.raw_length;
+		e.flags = f[i].loc.flags;
+		f[i].data = sv_malloc(e.raw_length ? e.raw_length : 1);
+		rc = f[i].data ? vault__pack_open_blob(f[i].data, &v->mk, hc->head, &e,
+						       (const uint8_t *)span.ptr +
+							       (e.offset - start))
+			       : SV_ENOMEM;
+	}
+	if (rc < 0 && rc != SV_ENOMEM)
+		sv_error_prefix("pack %s", name);
+	sv_buf_release(&span);
+	return rc;
+}
+
+/* Fetches a run of k (1 for a lone chunk): the whole span in one request
+ * when the pack's head is at hand, else the first blob (which reads the
+ * head) and then the rest. A failure is recorded in every fetch of it. */
+static void fetch_run(pool *p, vault_cache_reader *cr, vault_head_cache *hc,
+		      fetch *f, int k)
+{
+	int i, rc;
+
+	if (!cr)
+		rc = sv_error_set(SV_EIO, "no cache connection for this thread");
+	else if (k > 1 && hc->valid &&
+		 memcmp(hc->pack_id, f->loc.pack_id, VAULT_ID_LEN) == 0)
+		rc = fetch_span(p->v, hc, f, k);
+	else if ((rc = fetch_one(p->v, cr, hc, f)) == 0 && k > 1)
+		rc = fetch_span(p->v, hc, f + 1, k - 1);
+	for (i = 0; rc < 0 && i < k; i++) {
+		f[i].rc = rc;
+		sv_strlcpy(f[i].err, sv_error_msg(), sizeof(f[i].err));
+	}
+}
+
 /* Takes and runs fetches of the current batch until none is left. */
 static void drain_batch(pool *p, vault_cache_reader *cr, vault_head_cache *hc)
 {
 	for (;;) {
 		fetch *f;
-		int rc;
+		int k;
 
 		if (p->next >= p->count)
 			return;
-		f = &p->batch[p->next++];
+		f = &p->batch[p->next];
+		k = f->run > 1 ? f->run : 1;
+		p->next += k;
 		sv_mutex_unlock(p->mu);
-		rc = cr ? fetch_one(p->v, cr, hc, f)
-			: sv_error_set(SV_EIO, "no cache connection for this thread");
-		if (rc < 0) {
-			f->rc = rc;
-			sv_strlcpy(f->err, sv_error_msg(), sizeof(f->err));
-		}
+		fetch_run(p, cr, hc, f, k);
 		sv_mutex_lock(p->mu);
-		if (++p->done == p->count)
+		p->done += k;
+		if (p->done == p->count)
 			sv_cond_broadcast(p->cond);
 	}
 }
@@ -146,6 +213,8 @@ typedef struct file_ctx {
 	uint64_t written;     /* bytes verified and written */
 	fetch *fill;          /* the batch being filled by this thread */
 	int batch_n;
+	int coalesce;         /* a cloud vault: join chunks into runs */
+	int run_start;        /* index in fill of the open run, or -1 */
 	uint64_t last_progress;
 	uint64_t bytes_total;
 	uint64_t files_total;
@@ -199,6 +268,7 @@ static int flush_batch(file_ctx *fc)
 
 	fc->fill = done;
 	fc->batch_n = 0;
+	fc->run_start = -1;
 	return write_batch(fc, done, n);
 }
 
@@ -219,6 +289,7 @@ static int finish_batches(file_ctx *fc, int rc)
 	for (i = 0; i < fc->batch_n; i++)
 		memset(&fc->fill[i], 0, sizeof(fc->fill[i]));
 	fc->batch_n = 0;
+	fc->run_start = -1;
 	return rc;
 }
 
@@ -238,6 +309,34 @@ static void progress(file_ctx *fc, int force)
 	pr.bytes_total = fc->bytes_total;
 	pr.current = fc->rel;
 	fc->o->progress(fc->o->ud, &pr);
+}
+
+/* Finds where f's chunk is (from this thread's cache connection) and
+ * joins it to the open run when it follows that run's last blob in the
+ * same pack. A chunk not found is left to the fetch, which names it. */
+static void join_run(file_ctx *fc, fetch *f)
+{
+	fetch *head, *last;
+	int idx = (int)(f - fc->fill);
+
+	f->run = 1;
+	if (!fc->coalesce || memcmp(f->ref.id, vault__zero_id, VAULT_ID_LEN) == 0 ||
+	    vault__cache_lookup(fc->v->cache, f->ref.id, &f->loc) != 0) {
+		fc->run_start = -1;
+		return;
+	}
+	f->have_loc = 1;
+	head = fc->run_start >= 0 ? &fc->fill[fc->run_start] : NULL;
+	last = idx > 0 ? f - 1 : NULL;
+	if (head && last && last->have_loc &&
+	    memcmp(last->loc.pack_id, f->loc.pack_id, VAULT_ID_LEN) == 0 &&
+	    (uint64_t)last->loc.offset + last->loc.length == f->loc.offset &&
+	    (uint64_t)f->loc.offset + f->loc.length - head->loc.offset <= RUN_MAX) {
+		head->run++;
+		f->run = 0;
+		return;
+	}
+	fc->run_start = idx;
 }
 
 /* Reads one chunk-list segment and queues its chunks. */
@@ -266,6 +365,7 @@ static int restore_segment(file_ctx *fc, const char *hex)
 		f->ref = refs[i];
 		f->offset = fc->queued;
 		fc->queued += refs[i].raw_length;
+		join_run(fc, f);
 		if (fc->batch_n == BATCH)
 			rc = flush_batch(fc);
 		progress(fc, 0);
@@ -334,6 +434,7 @@ static int restore_file(file_ctx *fc, const json_t *f, const char *root)
 	fc->rel = rel;
 	fc->queued = fc->written = 0;
 	fc->batch_n = 0;
+	fc->run_start = -1;
 	final = sv_path_join(root, rel);
 	tmp = final ? sv_aprintf("%s%s", final, PARTIAL_SUFFIX) : NULL;
 	if (!tmp) {
@@ -502,6 +603,8 @@ int vault_restore(vault *v, const vault_restore_opts *o,
 	memset(r, 0, sizeof(*r));
 	memset(&fc, 0, sizeof(fc));
 	memset(&p, 0, sizeof(p));
+	if ((unsigned)n < vault__transfers(v))
+		n = (int)vault__transfers(v);
 	n = n < 1 ? 1 : n > 64 ? 64 : n;
 	rc = vault_point_load(v, o->point_id, &point);
 	if (rc == 0)
@@ -519,7 +622,11 @@ int vault_restore(vault *v, const vault_restore_opts *o,
 		fc.p = &p;
 		fc.o = o;
 		fc.r = r;
+		fc.coalesce = vault__transfers(v) > 0;
+		fc.run_start = -1;
+		vault__cancel_begin(v, o->cancel, o->ud);
 		rc = restore_all(&fc, point, o->target_dir);
+		vault__cancel_end(v);
 	}
 	pool_stop(&p, threads, n);
 	free(fc.fill);

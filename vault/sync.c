@@ -8,8 +8,13 @@
 #include <string.h>
 
 #include "sv_log.h"
+#include "sv_thread.h"
 #include "sv_time.h"
 #include "vault_int.h"
+
+/* Objects loaded at once from a cloud vault (each may be an index of
+ * several MiB in memory while it is decoded). */
+#define SYNC_PARALLEL_MAX 4
 
 /* ---- index objects ---- */
 
@@ -50,42 +55,177 @@ int vault__index_load(struct vault *v, const uint8_t id[VAULT_ID_LEN],
 	return rc;
 }
 
-static int load_index(struct vault *v, const uint8_t id[VAULT_ID_LEN])
-{
-	vault_index_pack *packs = NULL;
-	uint32_t n = 0;
-	int rc = vault__index_load(v, id, &packs, &n);
-
-	if (rc == 0)
-		rc = cache_index(v, id, packs, n);
-	vault__index_free(packs, n);
-	return rc;
-}
-
 typedef struct sync_walk {
 	struct vault *v;
 	vault_sync_result *r;
-	vault_idset seen;     /* objects listed: what the cache may keep */
-	int stale;            /* the cache knows an object no longer there */
+	sv_mutex *lock;   /* the cache's one connection and r, for loaders */
+	vault_idset seen; /* objects listed: what the cache may keep */
+	int stale;        /* the cache knows an object no longer there */
 } sync_walk;
 
-static int sync_index(void *ud, const char *name, uint64_t size)
+/* ---- loading in parallel ---- */
+
+/*
+ * A sync first gathers the names of the objects the cache lacks from a
+ * listing, then loads them: from a cloud vault up to SYNC_PARALLEL_MAX at
+ * once (each load is requests that wait on the network), from a local one
+ * one at a time, as before. A loader reads and decodes unlocked and holds
+ * w->lock only to write the cache.
+ */
+typedef int (*sync_load_fn)(sync_walk *w, const char *name, uint64_t size);
+
+typedef struct sync_jobs {
+	sync_walk *w;
+	sync_load_fn load;
+	const char *dir;   /* "index", "points", or NULL for packs */
+	char **names;
+	uint64_t *sizes;
+	size_t n, cap, next;
+	int rc;
+	char err[1024];
+} sync_jobs;
+
+static int jobs_push(sync_jobs *j, const char *name, uint64_t size)
 {
-	sync_walk *w = ud;
+	if (j->n == j->cap) {
+		size_t cap = j->cap ? j->cap * 2 : 64;
+		char **names = sv_realloc(j->names, cap * sizeof(*names));
+		uint64_t *sizes = names ? sv_realloc(j->sizes, cap * sizeof(*sizes)) : NULL;
+
+		if (names)
+			j->names = names;
+		if (!names || !sizes)
+			return SV_ENOMEM;
+		j->sizes = sizes;
+		j->cap = cap;
+	}
+	if ((j->names[j->n] = sv_strdup(name)) == NULL)
+		return SV_ENOMEM;
+	j->sizes[j->n++] = size;
+	return 0;
+}
+
+static void jobs_release(sync_jobs *j)
+{
+	while (j->n > 0)
+		free(j->names[--j->n]);
+	free(j->names);
+	free(j->sizes);
+}
+
+/* Keeps the first failure of any loader (its message is thread-local). */
+static void jobs_fail(sync_jobs *j, int rc)
+{
+	sv_mutex_lock(j->w->lock);
+	if (!j->rc) {
+		j->rc = rc;
+		sv_strlcpy(j->err, sv_error_msg(), sizeof(j->err));
+	}
+	sv_mutex_unlock(j->w->lock);
+}
+
+static void jobs_main(void *arg)
+{
+	sync_jobs *j = arg;
+
+	for (;;) {
+		size_t i;
+		int rc;
+
+		sv_mutex_lock(j->w->lock);
+		i = j->next++;
+		rc = j->rc || i >= j->n;
+		sv_mutex_unlock(j->w->lock);
+		if (rc)
+			return;
+		if ((rc = j->load(j->w, j->names[i], j->sizes[i])) < 0)
+			jobs_fail(j, rc);
+	}
+}
+
+static int jobs_run(sync_jobs *j)
+{
+	sv_thread *t[SYNC_PARALLEL_MAX] = { NULL };
+	unsigned k = vault__transfers(j->w->v), i, started = 0;
+	int rc = 0;
+
+	if (k > SYNC_PARALLEL_MAX)
+		k = SYNC_PARALLEL_MAX;
+	if (k > j->n)
+		k = (unsigned)j->n;
+	if (k <= 1) {
+		jobs_main(j);
+	} else {
+		for (i = 0; i < k && rc == 0; i++)
+			if ((rc = sv_thread_start(&t[i], jobs_main, j)) == 0)
+				started++;
+		if (rc < 0)
+			jobs_fail(j, rc);
+		for (i = 0; i < started; i++)
+			sv_thread_join(t[i]);
+	}
+	if (j->rc)
+		return sv_error_set(j->rc, "%s", j->err);
+	return 0;
+}
+
+/* The listing callback: the names of objects the cache does not have. */
+static int jobs_gather(void *ud, const char *name, uint64_t size)
+{
+	sync_jobs *j = ud;
 	uint8_t id[VAULT_ID_LEN];
 	int rc;
 
-	(void)size;
-	if (vault__name_parse_object(id, name, "index") < 0)
+	if (j->dir ? vault__name_parse_object(id, name, j->dir) < 0
+		   : vault__name_parse_pack(id, name) < 0)
 		return 0;   /* not an object name: not ours to judge here */
-	if ((rc = vault__idset_add(&w->seen, id)) < 0)
+	if (j->dir && (rc = vault__idset_add(&j->w->seen, id)) < 0)
 		return rc;
-	rc = vault__cache_has_index(w->v->cache, id);
+	rc = !j->dir ? vault__cache_has_pack(j->w->v->cache, id)
+	     : strcmp(j->dir, "index") == 0 ? vault__cache_has_index(j->w->v->cache, id)
+					    : vault__cache_has_point(j->w->v->cache, id);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	rc = load_index(w->v, id);
+	return jobs_push(j, name, size);
+}
+
+/* Lists prefix and loads what the cache lacks with load. */
+static int sync_dir(sync_walk *w, const char *prefix, const char *dir,
+		    sync_load_fn load)
+{
+	sync_jobs j;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	j.w = w;
+	j.load = load;
+	j.dir = dir;
+	rc = w->v->be->ops->list(w->v->be, prefix, jobs_gather, &j);
 	if (rc == 0)
-		w->r->indexes_loaded++;
+		rc = jobs_run(&j);
+	jobs_release(&j);
+	return rc;
+}
+
+static int sync_index(sync_walk *w, const char *name, uint64_t size)
+{
+	vault_index_pack *packs = NULL;
+	uint8_t id[VAULT_ID_LEN];
+	uint32_t n = 0;
+	int rc;
+
+	(void)size;
+	if ((rc = vault__name_parse_object(id, name, "index")) < 0)
+		return rc;
+	rc = vault__index_load(w->v, id, &packs, &n);
+	if (rc == 0) {
+		sv_mutex_lock(w->lock);
+		rc = cache_index(w->v, id, packs, n);
+		if (rc == 0)
+			w->r->indexes_loaded++;
+		sv_mutex_unlock(w->lock);
+	}
+	vault__index_free(packs, n);
 	return rc;
 }
 
@@ -122,9 +262,8 @@ done:
 	return rc;
 }
 
-static int sync_point(void *ud, const char *name, uint64_t size)
+static int sync_point(sync_walk *w, const char *name, uint64_t size)
 {
-	sync_walk *w = ud;
 	uint8_t id[VAULT_ID_LEN];
 	char hex[VAULT_HEX_ID_LEN + 1], *summary = NULL;
 	const char *machine;
@@ -133,21 +272,19 @@ static int sync_point(void *ud, const char *name, uint64_t size)
 	int rc;
 
 	(void)size;
-	if (vault__name_parse_object(id, name, "points") < 0)
-		return 0;
-	if ((rc = vault__idset_add(&w->seen, id)) < 0)
+	if ((rc = vault__name_parse_object(id, name, "points")) < 0)
 		return rc;
-	rc = vault__cache_has_point(w->v->cache, id);
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
 	sv_hex_encode(hex, id, VAULT_ID_LEN);
 	rc = vault_point_load(w->v, hex, &p);
 	if (rc == 0)
 		rc = point_summary(&summary, p, &machine, &t);
-	if (rc == 0)
+	if (rc == 0) {
+		sv_mutex_lock(w->lock);
 		rc = vault__cache_add_point(w->v->cache, id, machine, t, summary);
-	if (rc == 0)
-		w->r->points_loaded++;
+		if (rc == 0)
+			w->r->points_loaded++;
+		sv_mutex_unlock(w->lock);
+	}
 	free(summary);
 	json_decref(p);
 	return rc;
@@ -187,19 +324,15 @@ static int read_pack_header(struct vault *v, const char *name, uint64_t size,
 	return rc;
 }
 
-static int sync_pack(void *ud, const char *name, uint64_t size)
+static int sync_pack(sync_walk *w, const char *name, uint64_t size)
 {
-	sync_walk *w = ud;
 	uint8_t id[VAULT_ID_LEN];
 	vault_blob_entry *e = NULL;
 	uint32_t n = 0;
 	int rc;
 
-	if (vault__name_parse_pack(id, name) < 0)
-		return 0;
-	rc = vault__cache_has_pack(w->v->cache, id);
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
+	if ((rc = vault__name_parse_pack(id, name)) < 0)
+		return rc;
 	rc = read_pack_header(w->v, name, size, &e, &n);
 	if (rc == SV_ECORRUPT) {
 		/* A damaged unindexed pack is left for `vault check`. */
@@ -207,10 +340,13 @@ static int sync_pack(void *ud, const char *name, uint64_t size)
 		free(e);
 		return 0;
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		sv_mutex_lock(w->lock);
 		rc = vault__cache_add_pack(w->v->cache, id, size, e, n, 0);
-	if (rc == 0)
-		w->r->packs_unindexed++;
+		if (rc == 0)
+			w->r->packs_unindexed++;
+		sv_mutex_unlock(w->lock);
+	}
 	free(e);
 	return rc;
 }
@@ -231,7 +367,7 @@ static int note_gone(void *ud, const uint8_t id[VAULT_ID_LEN])
  * (chunks are never looked up in a pack that no longer exists). */
 static int sync_indexes(sync_walk *w)
 {
-	int rc = w->v->be->ops->list(w->v->be, "index/", sync_index, w);
+	int rc = sync_dir(w, "index/", "index", sync_index);
 
 	if (rc == 0)
 		rc = vault__cache_indexes(w->v->cache, note_gone, w);
@@ -241,7 +377,7 @@ static int sync_indexes(sync_walk *w)
 	w->stale = 0;
 	rc = vault__cache_forget_indexed(w->v->cache);
 	if (rc == 0)
-		rc = w->v->be->ops->list(w->v->be, "index/", sync_index, w);
+		rc = sync_dir(w, "index/", "index", sync_index);
 	return rc;
 }
 
@@ -264,7 +400,7 @@ static int sync_points(sync_walk *w)
 	int rc;
 
 	vault__idset_release(&w->seen);
-	rc = w->v->be->ops->list(w->v->be, "points/", sync_point, w);
+	rc = sync_dir(w, "points/", "points", sync_point);
 	if (rc == 0)
 		rc = vault__cache_points(w->v->cache, drop_gone_point, w);
 	return rc;
@@ -274,21 +410,23 @@ int vault_sync(vault *v, int full, vault_sync_result *r)
 {
 	vault_sync_result local;
 	sync_walk w;
-	int rc = 0;
+	int rc;
 
 	memset(&w, 0, sizeof(w));
 	w.v = v;
 	w.r = r ? r : &local;
+	rc = sv_mutex_new(&w.lock);
 	memset(w.r, 0, sizeof(*w.r));
-	if (full)
+	if (rc == 0 && full)
 		rc = vault__cache_clear(v->cache);
 	if (rc == 0)
 		rc = sync_indexes(&w);
 	if (rc == 0 && full)
-		rc = v->be->ops->list(v->be, "data/", sync_pack, &w);
+		rc = sync_dir(&w, "data/", NULL, sync_pack);
 	if (rc == 0)
 		rc = sync_points(&w);
 	vault__idset_release(&w.seen);
+	sv_mutex_free(w.lock);
 	if (rc < 0)
 		sv_error_prefix("cannot synchronise the cache with vault '%s'",
 				v->be->url);

@@ -49,6 +49,9 @@ typedef struct vault_access {
 	const char *region;    /* s3 signing region */
 	int insecure;          /* skip TLS verification (the caller warns) */
 	unsigned transfers;    /* parallel transfers; 0: the default */
+	/* the bandwidth schedule for all transfers (throttle.h, copied);
+	 * NULL: unlimited. Local vaults are not throttled. */
+	const struct vault_throttle *throttle;
 } vault_access;
 
 /* Creates a new vault at url (a directory for now). SV_EEXISTS when a vault

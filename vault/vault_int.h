@@ -305,6 +305,8 @@ struct vault_backend {
 				     failure (vault__backend_retried) */
 	vault_backend *inner; /* the backend a wrapper (retry layer, fault
 				 injection) forwards to; NULL for a leaf */
+	struct vault_http *http;  /* a cloud backend's transfer engine (set by
+				     the backend), NULL for a local one */
 };
 
 /* Counts n repeated requests (HTTP attempts after the first, operations
@@ -569,5 +571,23 @@ int vault__cache_del_index(vault_cache *c, const uint8_t index_id[VAULT_ID_LEN])
 /* Forgets every index object and every indexed pack with its chunks (an
  * index disappeared: it is reloaded from the vault); unindexed packs stay. */
 int vault__cache_forget_indexed(vault_cache *c);
+/* transfer.c - how an operation drives a cloud backend's engine. */
+
+struct vault_http_opts;
+/* A cloud backend's transfer engine (http.h), made from acc (its TLS
+ * switch, transfer count and throttle; acc may be NULL) over opts' other
+ * settings, and recorded in b->http so that operations find it under the
+ * retry layer. The backend owns *out (vault__http_free in its close). */
+int vault__backend_engine(vault_backend *b, struct vault_http **out,
+			  const vault_access *acc, struct vault_http_opts *opts);
+
+/* How many transfers of v may run at once: the engine's count for a cloud
+ * vault, 0 for a local one (its operations keep their own threading). */
+unsigned vault__transfers(const struct vault *v);
+/* Routes an operation's cancel hook to the engine (in-flight transfers
+ * are aborted within a second); vault__cancel_end clears it. Both do
+ * nothing for a local vault. */
+void vault__cancel_begin(struct vault *v, vault_cancel_cb cancel, void *ud);
+void vault__cancel_end(struct vault *v);
 
 #endif

@@ -208,7 +208,7 @@ static void test_sign__http_date_is_rfc1123(void **state)
 
 static void test_http__backoff_grows_is_capped_and_honours_hint(void **state)
 {
-	vault_http_opts o = {0, 6, 100, 1000, 0, 0, 0};
+	vault_http_opts o = {0, 6, 100, 1000, 0, 0, 0, 0};
 	unsigned i, d;
 
 	(void)state;
