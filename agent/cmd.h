@@ -77,5 +77,8 @@ int cmd_preflight(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
 int cmd_jobs_show(int argc, char **argv);
 int cmd_jobs_cancel(int argc, char **argv);
+int cmd_schedule_set(int argc, char **argv);
+int cmd_schedule_show(int argc, char **argv);
+int cmd_schedule_remove(int argc, char **argv);
 
 #endif

@@ -151,6 +151,33 @@ const sv_cmd_def sv_commands[] = {
 	  "one it was writing; 'sysvault jobs show <id>' lists the finished files\n"
 	  "(\"files_restored\" in the details). A vault check runs to its end.\n"
 	  "A job that has already ended is refused: \"job N is not running\".\n" },
+	{ "schedule set", cmd_schedule_set, "Back up the system state every day or on given days",
+	  "usage: sysvault schedule set --daily <HH:MM> [--days Mon,Wed,...]\n"
+	  "\n"
+	  "Records the schedule in config.json (\"schedule\") and registers it with\n"
+	  "the system, replacing an earlier one. The time is local, 24-hour;\n"
+	  "--days (three-letter English names) limits it to those days.\n"
+	  "On Windows a Task Scheduler task 'sysvault-backup' (registered with\n"
+	  "'schtasks /Create /XML') runs 'sysvault backup --scheduled' as SYSTEM,\n"
+	  "starts a missed run when the server is back (StartWhenAvailable) and\n"
+	  "never starts a second run beside a running one. On Linux a systemd\n"
+	  "timer and service (/etc/systemd/system/sysvault-backup.timer and\n"
+	  ".service, Persistent=true) are written and enabled; where systemd is\n"
+	  "not running, the cron line and the file it belongs in are printed.\n"
+	  "A non-default --state-dir is passed on to the scheduled run. Needs an\n"
+	  "elevated prompt (Administrators) or root.\n" },
+	{ "schedule show", cmd_schedule_show, "Show the schedule and the task that runs it",
+	  "usage: sysvault schedule show [--json]\n"
+	  "\n"
+	  "Prints the schedule from config.json and whether the Task Scheduler\n"
+	  "task or systemd timer exists (and the timer's state). Exit code 1 when\n"
+	  "a schedule is set but the system has no task for it.\n" },
+	{ "schedule remove", cmd_schedule_remove, "Remove the schedule and its task",
+	  "usage: sysvault schedule remove [--json]\n"
+	  "\n"
+	  "Removes the Task Scheduler task or the systemd timer and service, then\n"
+	  "the schedule in config.json. Nothing else changes: the vault and the\n"
+	  "jobs stay.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 
