@@ -67,6 +67,22 @@ static void print_installed(const json_t *sched, const json_t *rep)
 	       "the timer was not enabled (the unit directory is a test directory)\n");
 }
 
+/* After a failed install: the system's task or timer as it was (the
+ * earlier schedule, or none), as far as the system lets us. */
+static void restore(const json_t *prev, const sv_schedule_cmd *c)
+{
+	json_t *ignored = json_object();
+	sv_schedule s;
+
+	if (!ignored)
+		return;
+	if (!prev)
+		sv_schedule_uninstall(ignored);
+	else if (sv_schedule_from_json(&s, prev) == 0)
+		sv_schedule_install(&s, c, sv_agent_state_dir(), ignored);
+	json_decref(ignored);
+}
+
 /* Registers s with the OS after recording it in config.json; a failure
  * puts the earlier setting back. */
 static int install(const sv_schedule *s, json_t *report)
@@ -84,6 +100,7 @@ static int install(const sv_schedule *s, json_t *report)
 	if (rc == 0 && (rc = sv_schedule_install(s, &c, sv_agent_state_dir(), report)) < 0) {
 		char *why = sv_strdup(sv_error_msg());
 
+		restore(prev, &c);
 		sv_agent_config_set("schedule", prev);
 		prev = NULL;
 		sv_error_set(rc, "%s", why ? why : "");
