@@ -80,5 +80,6 @@ int cmd_jobs_cancel(int argc, char **argv);
 int cmd_schedule_set(int argc, char **argv);
 int cmd_schedule_show(int argc, char **argv);
 int cmd_schedule_remove(int argc, char **argv);
+int cmd_cache_move(int argc, char **argv);
 
 #endif

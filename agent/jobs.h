@@ -44,10 +44,11 @@ void sv_jobs_close(sv_jobs *s);
 
 /*
  * Records a new running job of kind ("backup", "restore", "check",
- * "prune", "copy") owned by this process, with details (may be NULL; not
- * taken). Only one backup runs per machine: while another running backup
- * job's process is alive, a new backup is refused with SV_EBUSY naming
- * that job, its process and its start.
+ * "prune", "copy", "cache") owned by this process, with details (may be
+ * NULL; not taken). Only one backup runs per machine: while another
+ * running backup job's process is alive, a new backup is refused with
+ * SV_EBUSY naming that job, its process and its start; so is a backup
+ * while a cache move runs, and a cache move while any job runs.
  */
 int sv_jobs_begin(sv_jobs *s, const char *kind, const json_t *details,
 		  int64_t *id);

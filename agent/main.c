@@ -178,6 +178,22 @@ const sv_cmd_def sv_commands[] = {
 	  "Removes the Task Scheduler task or the systemd timer and service, then\n"
 	  "the schedule in config.json. Nothing else changes: the vault and the\n"
 	  "jobs stay.\n" },
+	{ "cache move", cmd_cache_move, "Move the scratch folder (the staging volume) elsewhere",
+	  "usage: sysvault cache move <dir> [--wait] [--delete-old]\n"
+	  "\n"
+	  "Moves the scratch folder (config \"scratch\", default\n"
+	  "<state-dir>\\Scratch), which holds the staging volume wbadmin writes,\n"
+	  "to <dir>: an absolute, new or empty folder. It checks <dir> with the\n"
+	  "preflight's scratch-folder checks (PF004, PF005) and for room, detaches\n"
+	  "the staging volume, copies the folder (never moves it), compares the\n"
+	  "copy byte for byte with the original, then names <dir> in config.json\n"
+	  "(one atomic write) and attaches the staging volume there. The move is a\n"
+	  "job ('sysvault jobs'): it is refused while any job runs (a backup, a\n"
+	  "seeding 'vault copy') unless --wait, which waits for them to end, and\n"
+	  "backups are refused while it runs. A failure or a cancel leaves the\n"
+	  "old folder in use and removes the partial copy. The old copy is kept\n"
+	  "unless --delete-old, or you answer yes on a terminal. The vault cache\n"
+	  "and the job store stay in the state directory.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 

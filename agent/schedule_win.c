@@ -117,17 +117,15 @@ static int write_xml(char **path, const sv_schedule *s, const sv_schedule_cmd *c
 	char *xml = NULL, *utf16 = NULL;
 	sv_tm today;
 	size_t len = 0;
-	time_t now = (time_t)sv_time_now();
-	struct tm lt;
+	SYSTEMTIME lt;
 	int rc;
 
 	/* The start date in local time, like the boundary's time of day. */
-	if (localtime_s(&lt, &now) != 0)
-		return sv_error_set(SV_EIO, "cannot read the local date");
+	GetLocalTime(&lt);
 	memset(&today, 0, sizeof(today));
-	today.year = lt.tm_year + 1900;
-	today.month = lt.tm_mon + 1;
-	today.day = lt.tm_mday;
+	today.year = lt.wYear;
+	today.month = lt.wMonth;
+	today.day = lt.wDay;
 	rc = sv_schedule_task_xml(&xml, s, c, &today);
 	if (rc == 0)
 		rc = sv_schedule_utf16(&utf16, &len, xml);
@@ -171,8 +169,9 @@ int sv_schedule_install(const sv_schedule *s, const sv_schedule_cmd *c, const ch
 	return rc;
 }
 
-/* 1 when the task exists, 0 when not; schtasks answers non-zero for a
- * missing task. */
+/* Whether the task exists: `schtasks /Query /XML` prints its definition.
+ * Wine's /Query is a stub that prints nothing and answers 0, so the
+ * output decides, not the exit code alone. */
 static int task_exists(int *exists)
 {
 	const char *args[] = { "/Query", "/TN", SV_SCHEDULE_NAME, "/XML", NULL };
@@ -181,28 +180,29 @@ static int task_exists(int *exists)
 
 	sv_buf_init(&out, 4096);
 	rc = schtasks(args, &code, &out);
+	*exists = rc == 0 && code == 0 && out.len && strstr(out.ptr, "<Task") != NULL;
 	sv_buf_release(&out);
-	*exists = rc == 0 && code == 0;
 	return rc;
 }
 
+/* /Delete answers non-zero for a task that does not exist: that one is
+ * already removed. */
 int sv_schedule_uninstall(json_t *report)
 {
 	const char *args[] = { "/Delete", "/TN", SV_SCHEDULE_NAME, "/F", NULL };
 	sv_buf out;
-	int code = 0, exists = 0, rc = task_exists(&exists);
+	int code = 0, exists = 1, rc;
 
 	sv_buf_init(&out, 4096);
-	if (rc == 0 && exists)
-		rc = schtasks(args, &code, &out);
-	if (rc == 0 && code != 0)
+	rc = schtasks(args, &code, &out);
+	if (rc == 0 && code != 0 && (rc = task_exists(&exists)) == 0 && exists)
 		rc = sv_error_set(SV_ERROR, "schtasks /Delete /TN %s failed (exit code %d): %s; "
 				  "run sysvault from an elevated prompt", SV_SCHEDULE_NAME, code,
 				  out.len ? out.ptr : "no output");
 	if (rc == 0) {
 		sv_json_set(report, "mechanism", json_string("task_scheduler"));
 		sv_json_set(report, "task", json_string(SV_SCHEDULE_NAME));
-		sv_json_set(report, "removed", json_boolean(exists));
+		sv_json_set(report, "removed", json_boolean(code == 0));
 	}
 	sv_buf_release(&out);
 	return rc;
