@@ -161,7 +161,7 @@ static int sweep(sv_jobs *s)
 {
 	sqlite3_stmt *st = NULL, *up = NULL;
 	int64_t now = sv_time_now(), id, pid;
-	int src, rc = prepare(s, "SELECT id, pid, heartbeat, started FROM jobs "
+	int alive, src, rc = prepare(s, "SELECT id, pid, heartbeat, started FROM jobs "
 			      "WHERE state = 'running'", &st);
 
 	while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -169,11 +169,15 @@ static int sweep(sv_jobs *s)
 
 		id = sqlite3_column_int64(st, 0);
 		pid = sqlite3_column_int64(st, 1);
-		if (sv_proc_alive(pid) && now - sqlite3_column_int64(st, 2) <= SV_JOB_STALE_S &&
-		    now - sqlite3_column_int64(st, 3) <= SV_JOB_MAX_AGE_S)
+		alive = sv_proc_alive(pid) && now - sqlite3_column_int64(st, 2) <= SV_JOB_STALE_S;
+		if (alive && now - sqlite3_column_int64(st, 3) <= SV_JOB_MAX_AGE_S)
 			continue;
-		msg = sv_aprintf("interrupted: the sysvault process (pid %lld) ended "
-				 "without finishing the job", (long long)pid);
+		/* A job this old is failed whatever its process says: no backup
+		 * runs for 30 days, and the one-backup lock must not hold forever. */
+		msg = alive ? sv_aprintf("interrupted: still running after 30 days; the sysvault "
+					 "process (pid %lld) is hung: end it", (long long)pid) :
+			      sv_aprintf("interrupted: the sysvault process (pid %lld) ended "
+					 "without finishing the job", (long long)pid);
 		rc = msg ? prepare(s, "UPDATE jobs SET state = 'failed', ended = ?1, "
 				   "error_code = ?2, message = ?3 WHERE id = ?4", &up) : SV_ENOMEM;
 		if (rc == 0) {

@@ -108,6 +108,10 @@ typedef struct sv_agent_job {
  * job is running).
  */
 int sv_agent_job_start(sv_agent_job *j, const char *kind, json_t *details);
+/* <state-dir>/logs/job-<id>.log: the job's own log (info and above,
+ * secrets redacted), opened by sv_agent_job_start and named in the job's
+ * details as "log". Caller frees. */
+char *sv_agent_job_log_path(int64_t id);
 /* Records a warning; the job ends completed_with_warnings. */
 void sv_agent_job_warn(sv_agent_job *j, const char *fmt, ...) SV_PRINTF(2, 3);
 /*
