@@ -13,6 +13,7 @@
 #include "schedule.h"
 #include "sv_buf.h"
 #include "sv_env.h"
+#include "sv_path.h"
 
 /* The state directory the scheduled run must use: NULL when it is the
  * default one, which the run finds by itself. */
@@ -95,6 +96,9 @@ static int install(const sv_schedule *s, json_t *report)
 
 	c.exe = exe;
 	c.state_dir = dir;
+	if (rc == 0 && dir && !sv_path_is_absolute(dir))
+		rc = sv_error_set(SV_EUSAGE, "the state directory '%s' is relative: give it as an "
+				  "absolute path (the scheduled run starts in another folder)", dir);
 	if (rc == 0)
 		rc = sv_agent_config_set("schedule", sv_schedule_to_json(s));
 	if (rc == 0 && (rc = sv_schedule_install(s, &c, sv_agent_state_dir(), report)) < 0) {

@@ -139,7 +139,9 @@ const sv_cmd_def sv_commands[] = {
 	  "\n"
 	  "Prints everything recorded about the job, including its details: the\n"
 	  "recovery point and wbadmin version of a backup, the preflight checks\n"
-	  "skipped with --skip-check, the files a cancelled restore finished.\n" },
+	  "skipped with --skip-check, the files a cancelled restore finished,\n"
+	  "and the job's own log file (<state-dir>/logs/job-<id>.log: its lines\n"
+	  "at info level and above, secrets redacted).\n" },
 	{ "jobs cancel", cmd_jobs_cancel, "Ask a running job to stop",
 	  "usage: sysvault jobs cancel <id>\n"
 	  "\n"

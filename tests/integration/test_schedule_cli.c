@@ -81,17 +81,19 @@ static char *config_text(env *e)
 static void test_schedule_cli__bad_input_changes_nothing(void **state)
 {
 	env *e = *state;
-	static const char *const bad[][6] = {
+	static const char *const bad[][8] = {
 		{ "schedule", "set", "--daily", "25:00", NULL },
 		{ "schedule", "set", "--daily", "21:00", "--days", "Mon,Funday" },
 		{ "schedule", "set", "--days", "Mon", NULL },
 		{ "schedule", "set", "--daily", "21:00", "extra", NULL },
 		{ "schedule", "show", "extra", NULL },
+		{ "--state-dir", "relative-state", "schedule", "set", "--daily", "21:00", NULL },
 	};
 	static const char *const why[] = { "'25:00' is not a time of day",
 					   "'Funday' in 'Mon,Funday' is not a day",
 					   "--daily HH:MM is required", "unexpected argument 'extra'",
-					   "unexpected argument 'extra'" };
+					   "unexpected argument 'extra'",
+					   "the state directory 'relative-state' is relative" };
 	char *before = config_text(e), *after;
 	size_t i;
 	cli_run r;
@@ -264,7 +266,7 @@ static char *stored_task(void)
 
 /*
  * Wine: what `schtasks /Create /XML` does with the task sysvault writes.
- * Wine 8-10 accepts the file (exit 0) and stores the definition, keeping
+ * Wine 8.0 accepts the file (exit 0) and stores the definition, keeping
  * RegistrationInfo and Settings (StartWhenAvailable) but not the
  * CalendarTrigger, the principal or the Exec action, which its task
  * scheduler does not implement; its /Query is a stub (no output, exit 0),
