@@ -35,9 +35,9 @@
 
 typedef struct move {
 	const char *from, *to;
-	int created_to;        /* the new folder is ours to remove on failure */
+	int created_to; /* the new folder is ours to remove on failure */
 	uint64_t files, bytes;
-	char *buf, *buf2;      /* COPY_BUF each */
+	char *buf, *buf2; /* COPY_BUF each */
 } move;
 
 /* ---- walking a tree ---- */
@@ -48,10 +48,16 @@ static int collect(void *ud, const sv_dirent *e)
 	json_t *list = ud;
 
 	if (e->is_link)
-		return sv_error_set(SV_EINVAL, "'%s' is a link: the scratch folder holds only "
-				    "files and folders sysvault wrote; remove it first", e->name);
-	return json_array_append_new(list, json_pack("[s,b,I]", e->name, e->is_dir,
-						     (json_int_t)e->size)) < 0 ? SV_ENOMEM : 0;
+		return sv_error_set(
+			SV_EINVAL,
+			"'%s' is a link: the scratch folder holds only "
+			"files and folders sysvault wrote; remove it first",
+			e->name);
+	return json_array_append_new(list,
+				     json_pack("[s,b,I]", e->name, e->is_dir,
+					       (json_int_t)e->size)) < 0
+		       ? SV_ENOMEM
+		       : 0;
 }
 
 static int entries(const char *dir, json_t **out)
@@ -72,17 +78,20 @@ typedef int (*file_fn)(move *m, const char *src, const char *dst);
 
 /* Calls fn for every file under from (dst the same path under to); with
  * mkdirs, creates the folders under to on the way. */
-static int walk(move *m, const char *from, const char *to, int mkdirs, file_fn fn)
+static int walk(move *m, const char *from, const char *to, int mkdirs,
+		file_fn fn)
 {
 	json_t *list = NULL, *e;
 	char *src, *dst;
 	size_t i;
 	int rc = entries(from, &list);
 
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		if (rc < 0)
 			break;
-		src = sv_path_join(from, json_string_value(json_array_get(e, 0)));
+		src = sv_path_join(from,
+				   json_string_value(json_array_get(e, 0)));
 		dst = sv_path_join(to, json_string_value(json_array_get(e, 0)));
 		if (!src || !dst)
 			rc = SV_ENOMEM;
@@ -112,8 +121,10 @@ static int add_size(move *m, const char *src, const char *dst)
 
 static int check_cancel(void)
 {
-	return sv_env_interrupted() ? sv_error_set(SV_ECANCELLED, "the cache move was cancelled")
-				    : 0;
+	return sv_env_interrupted()
+		       ? sv_error_set(SV_ECANCELLED,
+				      "the cache move was cancelled")
+		       : 0;
 }
 
 static int copy_file(move *m, const char *src, const char *dst)
@@ -123,7 +134,9 @@ static int copy_file(move *m, const char *src, const char *dst)
 	int rc = sv_file_open(&in, src, SV_O_READ);
 
 	if (rc == 0)
-		rc = sv_file_open(&out, dst, SV_O_WRITE | SV_O_CREATE | SV_O_EXCL | SV_O_PRIVATE);
+		rc = sv_file_open(&out, dst,
+				  SV_O_WRITE | SV_O_CREATE | SV_O_EXCL |
+					  SV_O_PRIVATE);
 	while (rc == 0 && got && (rc = check_cancel()) == 0 &&
 	       (rc = sv_file_read(in, m->buf, COPY_BUF, &got)) == 0 && got)
 		rc = sv_file_write(out, m->buf, got);
@@ -142,7 +155,9 @@ static int read_full(sv_file *f, char *buf, size_t *got)
 	int rc = 0;
 
 	*got = 0;
-	while (*got < COPY_BUF && (rc = sv_file_read(f, buf + *got, COPY_BUF - *got, &n)) == 0 && n)
+	while (*got < COPY_BUF &&
+	       (rc = sv_file_read(f, buf + *got, COPY_BUF - *got, &n)) == 0 &&
+	       n)
 		*got += n;
 	return rc;
 }
@@ -157,13 +172,17 @@ static int verify_file(move *m, const char *src, const char *dst)
 
 	if (rc == 0)
 		rc = sv_file_open(&b, dst, SV_O_READ);
-	while (rc == 0 && na && (rc = check_cancel()) == 0 && (rc = read_full(a, m->buf, &na)) == 0 &&
+	while (rc == 0 && na && (rc = check_cancel()) == 0 &&
+	       (rc = read_full(a, m->buf, &na)) == 0 &&
 	       (rc = read_full(b, m->buf2, &nb)) == 0) {
 		if (na != nb || memcmp(m->buf, m->buf2, na))
-			rc = sv_error_set(SV_ECORRUPT, "the copy '%s' differs from '%s' within bytes "
-					  "%llu..%llu: check the new volume (chkdsk) and move again",
-					  dst, src, (unsigned long long)at,
-					  (unsigned long long)(at + na));
+			rc = sv_error_set(
+				SV_ECORRUPT,
+				"the copy '%s' differs from '%s' within bytes "
+				"%llu..%llu: check the new volume (chkdsk) and "
+				"move again",
+				dst, src, (unsigned long long)at,
+				(unsigned long long)(at + na));
 		at += na;
 	}
 	sv_file_close(a);
@@ -187,20 +206,29 @@ static int check_target(move *m, const sv_cmd_def *cmd)
 	int n = 0, rc;
 
 	if (!sv_path_is_absolute(m->to))
-		return sv_cmd_usage_error(cmd, "'%s' is not an absolute path: the scheduled backup "
-					  "runs from another folder", m->to);
-	if ((nt >= nf && !strncmp(m->to, m->from, nf) && (!m->to[nf] || m->to[nf] == '/' ||
-							   m->to[nf] == '\\')) ||
-	    (nf > nt && !strncmp(m->from, m->to, nt) && (m->from[nt] == '/' || m->from[nt] == '\\')))
-		return sv_cmd_usage_error(cmd, "'%s' and the scratch folder '%s' contain one another: "
-					  "choose a folder elsewhere", m->to, m->from);
+		return sv_cmd_usage_error(
+			cmd,
+			"'%s' is not an absolute path: the scheduled backup "
+			"runs from another folder",
+			m->to);
+	if ((nt >= nf && !strncmp(m->to, m->from, nf) &&
+	     (!m->to[nf] || m->to[nf] == '/' || m->to[nf] == '\\')) ||
+	    (nf > nt && !strncmp(m->from, m->to, nt) &&
+	     (m->from[nt] == '/' || m->from[nt] == '\\')))
+		return sv_cmd_usage_error(
+			cmd,
+			"'%s' and the scratch folder '%s' contain one another: "
+			"choose a folder elsewhere",
+			m->to, m->from);
 	rc = sv_fs_list_dir(m->to, count_one, &n);
 	if (rc == SV_ENOTFOUND)
 		return 0;
 	if (rc < 0)
 		return sv_cmd_fail();
 	if (n > 0)
-		return sv_cmd_usage_error(cmd, "'%s' is not empty: name a new or empty folder", m->to);
+		return sv_cmd_usage_error(
+			cmd, "'%s' is not empty: name a new or empty folder",
+			m->to);
 	return 0;
 }
 
@@ -208,9 +236,9 @@ static int check_target(move *m, const sv_cmd_def *cmd)
  * space) on the new folder, and room for what is copied. */
 static int preflight(move *m)
 {
-	static const char *const others[] = { "PF001", "PF002", "PF003", "PF006", "PF007", "PF008",
-					      "PF009", "PF010", "PF011", "PF012", "PF013",
-					      "PF014", "PF015", NULL };
+	static const char *const others[] = {
+		"PF001", "PF002", "PF003", "PF006", "PF007", "PF008", "PF009",
+		"PF010", "PF011", "PF012", "PF013", "PF014", "PF015", NULL};
 	diag_report *rep = NULL;
 	diag_result res;
 	diag_opts d;
@@ -224,20 +252,28 @@ static int preflight(move *m)
 	d.skip = others;
 	rc = diag_run(&rep, &d);
 	for (i = 0; rc == 0 && i < diag_count(rep); i++) {
-		if (diag_result_at(rep, i, &res) < 0 || res.verdict != DIAG_FAIL)
+		if (diag_result_at(rep, i, &res) < 0 ||
+		    res.verdict != DIAG_FAIL)
 			continue;
-		rc = sv_error_set(SV_EINVAL, "'%s' cannot hold the scratch folder: preflight %s "
-				  "failed (%s): %s Fix: %s", m->to, res.id, res.title, res.reason,
-				  res.fix ? res.fix : "choose another folder");
+		rc = sv_error_set(
+			SV_EINVAL,
+			"'%s' cannot hold the scratch folder: preflight %s "
+			"failed (%s): %s Fix: %s",
+			m->to, res.id, res.title, res.reason,
+			res.fix ? res.fix : "choose another folder");
 	}
 	diag_report_free(rep);
-	if (rc == 0 && (rc = sv_volume_space(m->to, &free_b, &total)) == 0 && free_b < m->bytes) {
+	if (rc == 0 && (rc = sv_volume_space(m->to, &free_b, &total)) == 0 &&
+	    free_b < m->bytes) {
 		char need[32], have[32];
 
 		sv_format_size(need, sizeof(need), m->bytes);
 		sv_format_size(have, sizeof(have), free_b);
-		rc = sv_error_set(SV_ENOSPC, "'%s' has %s free; the scratch folder holds %s: "
-				  "free space there or choose another volume", m->to, have, need);
+		rc = sv_error_set(
+			SV_ENOSPC,
+			"'%s' has %s free; the scratch folder holds %s: "
+			"free space there or choose another volume",
+			m->to, have, need);
 	}
 	return rc;
 }
@@ -251,12 +287,14 @@ static int begin(sv_agent_job *job, const move *m, int wait)
 	int said = 0, rc;
 
 	for (;;) {
-		rc = sv_agent_job_start(job, "cache", json_pack("{s:s,s:s}", "from", m->from,
-								"to", m->to));
+		rc = sv_agent_job_start(
+			job, "cache",
+			json_pack("{s:s,s:s}", "from", m->from, "to", m->to));
 		if (rc != SV_EBUSY || !wait)
 			return rc;
 		if (!said++)
-			fprintf(stderr, "sysvault: %s; waiting\n", sv_error_msg());
+			fprintf(stderr, "sysvault: %s; waiting\n",
+				sv_error_msg());
 		sv_env_catch_interrupt();
 		sv_time_sleep_ms(WAIT_POLL_MS);
 		if ((rc = check_cancel()) < 0)
@@ -288,13 +326,18 @@ static int run(move *m, sv_agent_job *job)
 	}
 	if (rc == 0)
 		rc = sv_agent_config_set("scratch", json_string(m->to));
-	if (rc == 0 && had_old && (rc = wsb_staging_prepare(m->to, 0, &target)) < 0) {
+	if (rc == 0 && had_old &&
+	    (rc = wsb_staging_prepare(m->to, 0, &target)) < 0) {
 		char *why = sv_strdup(sv_error_msg());
 
-		sv_agent_config_set("scratch", prev);   /* back to the old folder */
+		sv_agent_config_set("scratch",
+				    prev); /* back to the old folder */
 		prev = NULL;
-		sv_error_set(rc, "the copy at '%s' cannot be attached (%s): the old folder '%s' "
-			     "stays in use", m->to, why ? why : "", m->from);
+		sv_error_set(rc,
+			     "the copy at '%s' cannot be attached (%s): the "
+			     "old folder '%s' "
+			     "stays in use",
+			     m->to, why ? why : "", m->from);
 		free(why);
 	}
 	if (rc < 0 && had_old) {
@@ -303,8 +346,10 @@ static int run(move *m, sv_agent_job *job)
 		free(target);
 		target = NULL;
 		if (wsb_staging_prepare(m->from, 0, &target) < 0)
-			sv_log_warn("the staging volume in '%s' is not attached: the next backup "
-				    "attaches it", m->from);
+			sv_log_warn("the staging volume in '%s' is not "
+				    "attached: the next backup "
+				    "attaches it",
+				    m->from);
 		sv_error_set(rc, "%s", keep ? keep : "");
 		free(keep);
 	}
@@ -324,16 +369,19 @@ static int delete_old(const move *m, int flag)
 
 	if (sv_fs_stat(m->from, NULL, NULL) != 0)
 		return 0;
-	if (!flag && (g_agent.json || !sv_env_isatty(stdin) || !sv_env_isatty(stdout)))
+	if (!flag &&
+	    (g_agent.json || !sv_env_isatty(stdin) || !sv_env_isatty(stdout)))
 		return 0;
 	if (!flag) {
 		printf("Delete the old copy at '%s'? [y/N] ", m->from);
 		fflush(stdout);
-		if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
+		if (!fgets(line, sizeof(line), stdin) ||
+		    (line[0] != 'y' && line[0] != 'Y'))
 			return 0;
 	}
 	if (sv_fs_remove_tree(m->from) < 0) {
-		fprintf(stderr, "sysvault: warning: the old copy was not deleted: %s\n",
+		fprintf(stderr,
+			"sysvault: warning: the old copy was not deleted: %s\n",
 			sv_error_msg());
 		return 0;
 	}
@@ -346,27 +394,30 @@ static void print_result(const move *m, int64_t job, int deleted)
 
 	sv_format_size(size, sizeof(size), m->bytes);
 	if (g_agent.json) {
-		sv_agent_print_json(json_pack("{s:s,s:s,s:I,s:I,s:b,s:b,s:I}", "from", m->from,
-					      "to", m->to, "files", (json_int_t)m->files,
-					      "bytes", (json_int_t)m->bytes, "verified", 1,
-					      "old_deleted", deleted, "job", (json_int_t)job));
+		sv_agent_print_json(json_pack(
+			"{s:s,s:s,s:I,s:I,s:b,s:b,s:I}", "from", m->from, "to",
+			m->to, "files", (json_int_t)m->files, "bytes",
+			(json_int_t)m->bytes, "verified", 1, "old_deleted",
+			deleted, "job", (json_int_t)job));
 		return;
 	}
-	printf("scratch folder moved to %s: %llu files, %s, copy verified (job %lld)\n", m->to,
-	       (unsigned long long)m->files, size, (long long)job);
+	printf("scratch folder moved to %s: %llu files, %s, copy verified (job "
+	       "%lld)\n",
+	       m->to, (unsigned long long)m->files, size, (long long)job);
 	if (deleted)
 		printf("the old copy at %s was deleted\n", m->from);
 	else if (sv_fs_stat(m->from, NULL, NULL) == 0)
-		printf("the old copy stays at %s: delete it when you no longer need it\n", m->from);
+		printf("the old copy stays at %s: delete it when you no longer "
+		       "need it\n",
+		       m->from);
 }
 
 int cmd_cache_move(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "wait", no_argument, NULL, 'w' },
-		{ "delete-old", no_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 }
-	};
+		{"wait", no_argument, NULL, 'w'},
+		{"delete-old", no_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0}};
 	const sv_cmd_def *cmd = sv_cmd_find("cache move");
 	char *from = NULL;
 	sv_agent_job job;
@@ -383,7 +434,8 @@ int cmd_cache_move(int argc, char **argv)
 			return SV_EXIT_USAGE;
 	}
 	if (optind + 1 != argc)
-		return sv_cmd_usage_error(cmd, "one folder is required: the new scratch folder");
+		return sv_cmd_usage_error(
+			cmd, "one folder is required: the new scratch folder");
 	memset(&m, 0, sizeof(m));
 	if (!(from = sv_agent_scratch_dir(NULL)))
 		return sv_cmd_fail();

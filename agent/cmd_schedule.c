@@ -48,24 +48,30 @@ static void print_installed(const json_t *sched, const json_t *rep)
 
 	printf("scheduled: ");
 	print_days(sched);
-	printf(" at %s (local time)\n", json_string_value(json_object_get(sched, "time")));
+	printf(" at %s (local time)\n",
+	       json_string_value(json_object_get(sched, "time")));
 	if (!strcmp(mech, "cron")) {
-		printf("systemd is not running on this machine: put this line in %s\n%s\n",
+		printf("systemd is not running on this machine: put this line "
+		       "in %s\n%s\n",
 		       json_string_value(json_object_get(rep, "cron_file")),
 		       json_string_value(json_object_get(rep, "cron_line")));
 		return;
 	}
 	if (!strcmp(mech, "task_scheduler")) {
-		printf("Task Scheduler task '%s' runs 'sysvault " SV_SCHEDULE_ARGS "' as SYSTEM;\n"
-		       "a run missed while the server was off starts when it is back\n",
+		printf("Task Scheduler task '%s' runs "
+		       "'sysvault " SV_SCHEDULE_ARGS "' as SYSTEM;\n"
+		       "a run missed while the server was off starts when it "
+		       "is back\n",
 		       json_string_value(json_object_get(rep, "task")));
 		return;
 	}
 	json_array_foreach(json_object_get(rep, "files"), i, f)
 		printf("wrote %s\n", json_string_value(f));
-	printf(json_is_true(json_object_get(rep, "enabled")) ?
-	       "timer enabled; a run missed while the machine was off starts when it is back\n" :
-	       "the timer was not enabled (the unit directory is a test directory)\n");
+	printf(json_is_true(json_object_get(rep, "enabled"))
+		       ? "timer enabled; a run missed while the machine was "
+			 "off starts when it is back\n"
+		       : "the timer was not enabled (the unit directory is a "
+			 "test directory)\n");
 }
 
 /* After a failed install: the system's task or timer as it was (the
@@ -90,18 +96,23 @@ static int install(const sv_schedule *s, json_t *report)
 {
 	const json_t *cur = sv_agent_config_json("schedule");
 	json_t *prev = cur ? json_deep_copy(cur) : NULL;
-	sv_schedule_cmd c = { NULL, NULL };
+	sv_schedule_cmd c = {NULL, NULL};
 	char *exe = sv_schedule_self_exe(), *dir = explicit_state_dir();
 	int rc = exe ? 0 : SV_EIO;
 
 	c.exe = exe;
 	c.state_dir = dir;
 	if (rc == 0 && dir && !sv_path_is_absolute(dir))
-		rc = sv_error_set(SV_EUSAGE, "the state directory '%s' is relative: give it as an "
-				  "absolute path (the scheduled run starts in another folder)", dir);
+		rc = sv_error_set(
+			SV_EUSAGE,
+			"the state directory '%s' is relative: give it as an "
+			"absolute path (the scheduled run starts in another "
+			"folder)",
+			dir);
 	if (rc == 0)
 		rc = sv_agent_config_set("schedule", sv_schedule_to_json(s));
-	if (rc == 0 && (rc = sv_schedule_install(s, &c, sv_agent_state_dir(), report)) < 0) {
+	if (rc == 0 && (rc = sv_schedule_install(s, &c, sv_agent_state_dir(),
+						 report)) < 0) {
 		char *why = sv_strdup(sv_error_msg());
 
 		restore(prev, &c);
@@ -119,14 +130,13 @@ static int install(const sv_schedule *s, json_t *report)
 int cmd_schedule_set(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "daily", required_argument, NULL, 'd' },
-		{ "days", required_argument, NULL, 'D' },
+		{"daily", required_argument, NULL, 'd'},
+		{"days", required_argument, NULL, 'D'},
 		/* Retention options (how many recovery points to keep) are
 		 * stored beside the schedule: they belong here. */
-		{ NULL, 0, NULL, 0 }
-	};
+		{NULL, 0, NULL, 0}};
 	const sv_cmd_def *cmd = sv_cmd_find("schedule set");
-	sv_schedule s = { -1, -1, SV_SCHEDULE_EVERY_DAY };
+	sv_schedule s = {-1, -1, SV_SCHEDULE_EVERY_DAY};
 	json_t *report = NULL, *sched = NULL;
 	int c, rc;
 
@@ -134,19 +144,24 @@ int cmd_schedule_set(int argc, char **argv)
 		switch (c) {
 		case 'd':
 			if (sv_schedule_parse_time(&s, optarg) < 0)
-				return sv_cmd_usage_error(cmd, "%s", sv_error_msg());
+				return sv_cmd_usage_error(cmd, "%s",
+							  sv_error_msg());
 			break;
 		case 'D':
 			if (sv_schedule_parse_days(&s.days, optarg) < 0)
-				return sv_cmd_usage_error(cmd, "%s", sv_error_msg());
+				return sv_cmd_usage_error(cmd, "%s",
+							  sv_error_msg());
 			break;
-		default: return SV_EXIT_USAGE;
+		default:
+			return SV_EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
-		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return sv_cmd_usage_error(cmd, "unexpected argument '%s'",
+					  argv[optind]);
 	if (s.hour < 0)
-		return sv_cmd_usage_error(cmd, "--daily HH:MM is required (e.g. --daily 21:00)");
+		return sv_cmd_usage_error(
+			cmd, "--daily HH:MM is required (e.g. --daily 21:00)");
 	if (!(report = json_object()) || !(sched = sv_schedule_to_json(&s)))
 		rc = SV_ENOMEM;
 	else
@@ -167,30 +182,36 @@ static void print_state(const json_t *sched, const json_t *sys)
 {
 	const char *mech = json_string_value(json_object_get(sys, "mechanism"));
 	int installed = json_is_true(json_object_get(sys, "installed"));
-	const char *state = json_string_value(json_object_get(sys, "timer_state"));
+	const char *state =
+		json_string_value(json_object_get(sys, "timer_state"));
 
 	if (!sched) {
-		printf("no schedule: set one with 'sysvault schedule set --daily HH:MM'\n");
+		printf("no schedule: set one with 'sysvault schedule set "
+		       "--daily HH:MM'\n");
 	} else {
 		printf("schedule: ");
 		print_days(sched);
-		printf(" at %s (local time)\n", json_string_value(json_object_get(sched, "time")));
+		printf(" at %s (local time)\n",
+		       json_string_value(json_object_get(sched, "time")));
 	}
 	if (!strcmp(mech, "task_scheduler"))
-		printf("Task Scheduler task '%s': %s\n", json_string_value(json_object_get(sys, "task")),
+		printf("Task Scheduler task '%s': %s\n",
+		       json_string_value(json_object_get(sys, "task")),
 		       installed ? "registered" : "not registered");
 	else if (!strcmp(mech, "systemd"))
-		printf("systemd timer %s: %s%s%s\n", json_string_value(json_object_get(sys, "timer")),
-		       installed ? "installed" : "not installed", state ? ", " : "",
-		       state ? state : "");
+		printf("systemd timer %s: %s%s%s\n",
+		       json_string_value(json_object_get(sys, "timer")),
+		       installed ? "installed" : "not installed",
+		       state ? ", " : "", state ? state : "");
 	else
-		printf("cron file %s: %s\n", json_string_value(json_object_get(sys, "cron_file")),
+		printf("cron file %s: %s\n",
+		       json_string_value(json_object_get(sys, "cron_file")),
 		       installed ? "present" : "absent");
 }
 
 int cmd_schedule_show(int argc, char **argv)
 {
-	static const struct option lo[] = { { NULL, 0, NULL, 0 } };
+	static const struct option lo[] = {{NULL, 0, NULL, 0}};
 	const sv_cmd_def *cmd = sv_cmd_find("schedule show");
 	const json_t *sched;
 	json_t *sys = json_object(), *out;
@@ -200,7 +221,8 @@ int cmd_schedule_show(int argc, char **argv)
 	if (sv_getopt(argc, argv, lo, cmd) != -1)
 		return SV_EXIT_USAGE;
 	if (optind < argc)
-		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return sv_cmd_usage_error(cmd, "unexpected argument '%s'",
+					  argv[optind]);
 	sched = sv_agent_config_json("schedule");
 	rc = sys ? 0 : SV_ENOMEM;
 	if (rc == 0 && sched)
@@ -214,10 +236,13 @@ int cmd_schedule_show(int argc, char **argv)
 	/* Asked for but not registered (removed by hand, another state
 	 * directory's task): a warning that says how to repair it. */
 	missing = sched && !json_is_true(json_object_get(sys, "installed")) &&
-		  strcmp(json_string_value(json_object_get(sys, "mechanism")), "cron");
+		  strcmp(json_string_value(json_object_get(sys, "mechanism")),
+			 "cron");
 	if (missing)
-		fprintf(stderr, "sysvault: warning: the schedule is set in config.json but the "
-			"system has no task for it: run 'sysvault schedule set' again\n");
+		fprintf(stderr, "sysvault: warning: the schedule is set in "
+				"config.json but the "
+				"system has no task for it: run 'sysvault "
+				"schedule set' again\n");
 	if (g_agent.json) {
 		out = json_pack("{s:O?,s:o}", "schedule", sched, "system", sys);
 		rc = sv_agent_print_json(out);
@@ -230,7 +255,7 @@ int cmd_schedule_show(int argc, char **argv)
 
 int cmd_schedule_remove(int argc, char **argv)
 {
-	static const struct option lo[] = { { NULL, 0, NULL, 0 } };
+	static const struct option lo[] = {{NULL, 0, NULL, 0}};
 	const sv_cmd_def *cmd = sv_cmd_find("schedule remove");
 	json_t *sys = json_object();
 	int had, rc;
@@ -238,7 +263,8 @@ int cmd_schedule_remove(int argc, char **argv)
 	if (sv_getopt(argc, argv, lo, cmd) != -1)
 		return SV_EXIT_USAGE;
 	if (optind < argc)
-		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return sv_cmd_usage_error(cmd, "unexpected argument '%s'",
+					  argv[optind]);
 	had = sv_agent_config_json("schedule") != NULL;
 	rc = sys ? sv_schedule_uninstall(sys) : SV_ENOMEM;
 	if (rc == 0 && had)
@@ -248,12 +274,16 @@ int cmd_schedule_remove(int argc, char **argv)
 		return sv_cmd_fail();
 	}
 	if (g_agent.json)
-		return sv_agent_print_json(json_pack("{s:b,s:o}", "removed", had, "system", sys));
-	if (!strcmp(json_string_value(json_object_get(sys, "mechanism")), "cron"))
-		printf("systemd is not running here: delete the sysvault line from %s%s\n",
+		return sv_agent_print_json(
+			json_pack("{s:b,s:o}", "removed", had, "system", sys));
+	if (!strcmp(json_string_value(json_object_get(sys, "mechanism")),
+		    "cron"))
+		printf("systemd is not running here: delete the sysvault line "
+		       "from %s%s\n",
 		       json_string_value(json_object_get(sys, "cron_file")),
-		       json_is_true(json_object_get(sys, "cron_file_exists")) ? "" :
-		       " (the file does not exist)");
+		       json_is_true(json_object_get(sys, "cron_file_exists"))
+			       ? ""
+			       : " (the file does not exist)");
 	printf(had ? "schedule removed\n" : "there was no schedule\n");
 	json_decref(sys);
 	return SV_EXIT_OK;

@@ -30,8 +30,8 @@
 #define SV_SCHEDULE_EVERY_DAY 0x7fu
 
 typedef struct sv_schedule {
-	int hour, min;     /* local time */
-	unsigned days;     /* SV_SCHEDULE_EVERY_DAY for a daily schedule */
+	int hour, min; /* local time */
+	unsigned days; /* SV_SCHEDULE_EVERY_DAY for a daily schedule */
 } sv_schedule;
 
 /* "21:00" -> hour and minute; SV_EUSAGE naming the text otherwise. */
@@ -53,7 +53,7 @@ int sv_schedule_from_json(sv_schedule *s, const json_t *v);
  */
 typedef struct sv_schedule_cmd {
 	const char *exe;
-	const char *state_dir;   /* NULL: the default state directory */
+	const char *state_dir; /* NULL: the default state directory */
 } sv_schedule_cmd;
 
 /*

@@ -32,7 +32,9 @@ char *sv_schedule_self_exe(void)
 	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
 
 	if (n < 0) {
-		sv_error_set_errno(SV_EIO, "cannot find this program's path (/proc/self/exe)");
+		sv_error_set_errno(
+			SV_EIO,
+			"cannot find this program's path (/proc/self/exe)");
 		return NULL;
 	}
 	buf[n] = '\0';
@@ -60,7 +62,8 @@ static int sys_init(sys *y)
 	free(dir);
 	/* systemd is the running init when /run/systemd/system exists (what
 	 * sd_booted() asks). */
-	booted = sv_fs_stat("/run/systemd/system", &is_dir, NULL) == 0 && is_dir;
+	booted =
+		sv_fs_stat("/run/systemd/system", &is_dir, NULL) == 0 && is_dir;
 	y->units = booted || y->systemctl;
 	if (booted && !y->systemctl && !(y->systemctl = sv_strdup("systemctl")))
 		return SV_ENOMEM;
@@ -78,17 +81,17 @@ static int keep_line(void *ud, int stream, const char *line, size_t len)
 	sv_buf *out = ud;
 
 	(void)stream;
-	if (out && !out->len)   /* the first line is the answer */
+	if (out && !out->len) /* the first line is the answer */
 		sv_buf_add(out, line, len);
 	return 0;
 }
 
 /* Runs `systemctl <a> [<b> [<c>]]`; *exit_code its status; out (may be
  * NULL) gets its first output line. */
-static int systemctl(const sys *y, const char *a, const char *b, const char *c, sv_buf *out,
-		     int *exit_code)
+static int systemctl(const sys *y, const char *a, const char *b, const char *c,
+		     sv_buf *out, int *exit_code)
 {
-	const char *argv[] = { y->systemctl, a, b, c, NULL };
+	const char *argv[] = {y->systemctl, a, b, c, NULL};
 	sv_proc_opts o;
 	sv_proc_result r;
 	int rc;
@@ -102,7 +105,8 @@ static int systemctl(const sys *y, const char *a, const char *b, const char *c, 
 	if (rc < 0) {
 		char *why = sv_strdup(sv_error_msg());
 
-		rc = sv_error_set(rc, "cannot run '%s %s': %s", y->systemctl, a, why ? why : "");
+		rc = sv_error_set(rc, "cannot run '%s %s': %s", y->systemctl, a,
+				  why ? why : "");
 		free(why);
 		return rc;
 	}
@@ -110,18 +114,23 @@ static int systemctl(const sys *y, const char *a, const char *b, const char *c, 
 	return 0;
 }
 
-static int systemctl_ok(const sys *y, const char *a, const char *b, const char *c)
+static int systemctl_ok(const sys *y, const char *a, const char *b,
+			const char *c)
 {
 	int code = 0, rc = systemctl(y, a, b, c, NULL, &code);
 
 	if (rc == 0 && code != 0)
-		rc = sv_error_set(SV_ERROR, "'systemctl %s%s%s%s%s' failed (exit code %d): see "
-				  "'journalctl -xe'", a, b ? " " : "", b ? b : "", c ? " " : "",
-				  c ? c : "", code);
+		rc = sv_error_set(
+			SV_ERROR,
+			"'systemctl %s%s%s%s%s' failed (exit code %d): see "
+			"'journalctl -xe'",
+			a, b ? " " : "", b ? b : "", c ? " " : "", c ? c : "",
+			code);
 	return rc;
 }
 
-static int write_unit(const char *dir, const char *name, const char *text, json_t *files)
+static int write_unit(const char *dir, const char *name, const char *text,
+		      json_t *files)
 {
 	char *path = sv_path_join(dir, name);
 	int rc = path ? sv_fs_mkdir_p(dir, 0) : SV_ENOMEM;
@@ -134,7 +143,8 @@ static int write_unit(const char *dir, const char *name, const char *text, json_
 	return rc;
 }
 
-static int install_cron(const sv_schedule *s, const sv_schedule_cmd *c, json_t *report)
+static int install_cron(const sv_schedule *s, const sv_schedule_cmd *c,
+			json_t *report)
 {
 	char *line = sv_schedule_cron_line(s, c);
 
@@ -148,12 +158,12 @@ static int install_cron(const sv_schedule *s, const sv_schedule_cmd *c, json_t *
 	return 0;
 }
 
-int sv_schedule_install(const sv_schedule *s, const sv_schedule_cmd *c, const char *state_dir,
-			json_t *report)
+int sv_schedule_install(const sv_schedule *s, const sv_schedule_cmd *c,
+			const char *state_dir, json_t *report)
 {
 	char *service = NULL, *timer = NULL;
 	json_t *files = json_array();
-	sys y = { NULL, NULL, 0 };
+	sys y = {NULL, NULL, 0};
 	int rc = files ? sys_init(&y) : SV_ENOMEM;
 
 	(void)state_dir;
@@ -164,16 +174,19 @@ int sv_schedule_install(const sv_schedule *s, const sv_schedule_cmd *c, const ch
 	if (rc == 0)
 		rc = sv_schedule_systemd_units(&service, &timer, s, c);
 	if (rc == 0)
-		rc = write_unit(y.dir, SV_SCHEDULE_NAME ".service", service, files);
+		rc = write_unit(y.dir, SV_SCHEDULE_NAME ".service", service,
+				files);
 	if (rc == 0)
 		rc = write_unit(y.dir, SV_SCHEDULE_NAME ".timer", timer, files);
 	if (rc == 0 && y.systemctl)
 		rc = systemctl_ok(&y, "daemon-reload", NULL, NULL);
 	if (rc == 0 && y.systemctl)
-		rc = systemctl_ok(&y, "enable", "--now", SV_SCHEDULE_NAME ".timer");
+		rc = systemctl_ok(&y, "enable", "--now",
+				  SV_SCHEDULE_NAME ".timer");
 	if (rc == 0) {
 		sv_json_set(report, "mechanism", json_string("systemd"));
-		sv_json_set(report, "enabled", json_boolean(y.systemctl != NULL));
+		sv_json_set(report, "enabled",
+			    json_boolean(y.systemctl != NULL));
 		sv_json_set(report, "files", json_incref(files));
 	}
 done:
@@ -192,7 +205,7 @@ static char *unit_path(const sys *y, const char *suffix)
 
 static int remove_units(const sys *y, json_t *removed)
 {
-	static const char *const suffixes[] = { ".timer", ".service" };
+	static const char *const suffixes[] = {".timer", ".service"};
 	char *path;
 	size_t i;
 	int rc = 0;
@@ -200,7 +213,8 @@ static int remove_units(const sys *y, json_t *removed)
 	for (i = 0; rc == 0 && i < 2; i++) {
 		if (!(path = unit_path(y, suffixes[i])))
 			return SV_ENOMEM;
-		if (sv_fs_stat(path, NULL, NULL) == 0 && (rc = sv_fs_remove(path)) == 0)
+		if (sv_fs_stat(path, NULL, NULL) == 0 &&
+		    (rc = sv_fs_remove(path)) == 0)
 			json_array_append_new(removed, json_string(path));
 		free(path);
 	}
@@ -210,19 +224,21 @@ static int remove_units(const sys *y, json_t *removed)
 int sv_schedule_uninstall(json_t *report)
 {
 	json_t *removed = json_array();
-	sys y = { NULL, NULL, 0 };
+	sys y = {NULL, NULL, 0};
 	int code, rc = removed ? sys_init(&y) : SV_ENOMEM;
 
 	if (rc == 0 && !y.units) {
 		sv_json_set(report, "mechanism", json_string("cron"));
 		sv_json_set(report, "cron_file", json_string(CRON_FILE));
-		sv_json_set(report, "cron_file_exists",
-			    json_boolean(sv_fs_stat(CRON_FILE, NULL, NULL) == 0));
+		sv_json_set(
+			report, "cron_file_exists",
+			json_boolean(sv_fs_stat(CRON_FILE, NULL, NULL) == 0));
 		goto done;
 	}
 	/* A timer that is not loaded makes disable fail: that is "absent". */
 	if (rc == 0 && y.systemctl)
-		rc = systemctl(&y, "disable", "--now", SV_SCHEDULE_NAME ".timer", NULL, &code);
+		rc = systemctl(&y, "disable", "--now",
+			       SV_SCHEDULE_NAME ".timer", NULL, &code);
 	if (rc == 0)
 		rc = remove_units(&y, removed);
 	if (rc == 0 && y.systemctl)
@@ -239,7 +255,7 @@ done:
 
 int sv_schedule_query(json_t *report)
 {
-	sys y = { NULL, NULL, 0 };
+	sys y = {NULL, NULL, 0};
 	char *timer = NULL;
 	sv_buf out;
 	int code = 0, rc = sys_init(&y);
@@ -248,7 +264,9 @@ int sv_schedule_query(json_t *report)
 	if (rc == 0 && !y.units) {
 		sv_json_set(report, "mechanism", json_string("cron"));
 		sv_json_set(report, "cron_file", json_string(CRON_FILE));
-		sv_json_set(report, "installed", json_boolean(sv_fs_stat(CRON_FILE, NULL, NULL) == 0));
+		sv_json_set(
+			report, "installed",
+			json_boolean(sv_fs_stat(CRON_FILE, NULL, NULL) == 0));
 		goto done;
 	}
 	if (rc == 0 && !(timer = unit_path(&y, ".timer")))
@@ -257,10 +275,13 @@ int sv_schedule_query(json_t *report)
 		goto done;
 	sv_json_set(report, "mechanism", json_string("systemd"));
 	sv_json_set(report, "timer", json_string(timer));
-	sv_json_set(report, "installed", json_boolean(sv_fs_stat(timer, NULL, NULL) == 0));
+	sv_json_set(report, "installed",
+		    json_boolean(sv_fs_stat(timer, NULL, NULL) == 0));
 	/* is-active answers "inactive" with a non-zero status: not an error. */
-	if (y.systemctl && systemctl(&y, "is-active", SV_SCHEDULE_NAME ".timer", NULL, &out,
-				     &code) == 0 && out.len)
+	if (y.systemctl &&
+	    systemctl(&y, "is-active", SV_SCHEDULE_NAME ".timer", NULL, &out,
+		      &code) == 0 &&
+	    out.len)
 		sv_json_set(report, "timer_state", json_string(out.ptr));
 done:
 	sv_buf_release(&out);

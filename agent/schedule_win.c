@@ -42,10 +42,12 @@ char *sv_schedule_self_exe(void)
 	}
 	len = WideCharToMultiByte(CP_UTF8, 0, w, (int)n, NULL, 0, NULL, NULL);
 	if (len > 0 && (out = malloc((size_t)len + 1)) != NULL) {
-		WideCharToMultiByte(CP_UTF8, 0, w, (int)n, out, len, NULL, NULL);
+		WideCharToMultiByte(CP_UTF8, 0, w, (int)n, out, len, NULL,
+				    NULL);
 		out[len] = '\0';
 	} else {
-		sv_error_set(SV_ENOMEM, "cannot convert this program's path to UTF-8");
+		sv_error_set(SV_ENOMEM,
+			     "cannot convert this program's path to UTF-8");
 	}
 	free(w);
 	return out;
@@ -59,7 +61,8 @@ static char *schtasks_path(void)
 		return hook;
 	free(hook);
 	root = sv_env_get("SystemRoot");
-	p = sv_aprintf("%s\\System32\\schtasks.exe", root && root[0] ? root : "C:\\Windows");
+	p = sv_aprintf("%s\\System32\\schtasks.exe",
+		       root && root[0] ? root : "C:\\Windows");
 	free(root);
 	return p;
 }
@@ -103,7 +106,8 @@ static int schtasks(const char *const *args, int *exit_code, sv_buf *out)
 	if (rc < 0) {
 		char *why = sv_strdup(sv_error_msg());
 
-		rc = sv_error_set(rc, "cannot run '%s': %s", exe, why ? why : "");
+		rc = sv_error_set(rc, "cannot run '%s': %s", exe,
+				  why ? why : "");
 		free(why);
 	} else
 		*exit_code = r.exited ? r.exit_code : -1;
@@ -111,8 +115,8 @@ static int schtasks(const char *const *args, int *exit_code, sv_buf *out)
 	return rc;
 }
 
-static int write_xml(char **path, const sv_schedule *s, const sv_schedule_cmd *c,
-		     const char *state_dir)
+static int write_xml(char **path, const sv_schedule *s,
+		     const sv_schedule_cmd *c, const char *state_dir)
 {
 	char *xml = NULL, *utf16 = NULL;
 	sv_tm today;
@@ -140,8 +144,8 @@ static int write_xml(char **path, const sv_schedule *s, const sv_schedule_cmd *c
 	return rc;
 }
 
-int sv_schedule_install(const sv_schedule *s, const sv_schedule_cmd *c, const char *state_dir,
-			json_t *report)
+int sv_schedule_install(const sv_schedule *s, const sv_schedule_cmd *c,
+			const char *state_dir, json_t *report)
 {
 	char *path = NULL;
 	sv_buf out;
@@ -149,15 +153,19 @@ int sv_schedule_install(const sv_schedule *s, const sv_schedule_cmd *c, const ch
 
 	sv_buf_init(&out, 4096);
 	if (rc == 0) {
-		const char *args[] = { "/Create", "/TN", SV_SCHEDULE_NAME, "/XML", path, "/F", NULL };
+		const char *args[] = {"/Create", "/TN", SV_SCHEDULE_NAME,
+				      "/XML",	 path,	"/F",
+				      NULL};
 
 		rc = schtasks(args, &code, &out);
 	}
 	if (rc == 0 && code != 0)
-		rc = sv_error_set(SV_ERROR, "schtasks /Create /XML '%s' failed (exit code %d): %s; "
-				  "run sysvault from an elevated prompt (Administrators)", path,
-				  code, out.len ? out.ptr : "no output");
-	if (path)   /* the task holds its own copy */
+		rc = sv_error_set(
+			SV_ERROR,
+			"schtasks /Create /XML '%s' failed (exit code %d): %s; "
+			"run sysvault from an elevated prompt (Administrators)",
+			path, code, out.len ? out.ptr : "no output");
+	if (path) /* the task holds its own copy */
 		sv_fs_remove(path);
 	if (rc == 0) {
 		sv_json_set(report, "mechanism", json_string("task_scheduler"));
@@ -174,13 +182,14 @@ int sv_schedule_install(const sv_schedule *s, const sv_schedule_cmd *c, const ch
  * output decides, not the exit code alone. */
 static int task_exists(int *exists)
 {
-	const char *args[] = { "/Query", "/TN", SV_SCHEDULE_NAME, "/XML", NULL };
+	const char *args[] = {"/Query", "/TN", SV_SCHEDULE_NAME, "/XML", NULL};
 	sv_buf out;
 	int code = 0, rc;
 
 	sv_buf_init(&out, 4096);
 	rc = schtasks(args, &code, &out);
-	*exists = rc == 0 && code == 0 && out.len && strstr(out.ptr, "<Task") != NULL;
+	*exists = rc == 0 && code == 0 && out.len &&
+		  strstr(out.ptr, "<Task") != NULL;
 	sv_buf_release(&out);
 	return rc;
 }
@@ -189,16 +198,19 @@ static int task_exists(int *exists)
  * already removed. */
 int sv_schedule_uninstall(json_t *report)
 {
-	const char *args[] = { "/Delete", "/TN", SV_SCHEDULE_NAME, "/F", NULL };
+	const char *args[] = {"/Delete", "/TN", SV_SCHEDULE_NAME, "/F", NULL};
 	sv_buf out;
 	int code = 0, exists = 1, rc;
 
 	sv_buf_init(&out, 4096);
 	rc = schtasks(args, &code, &out);
 	if (rc == 0 && code != 0 && (rc = task_exists(&exists)) == 0 && exists)
-		rc = sv_error_set(SV_ERROR, "schtasks /Delete /TN %s failed (exit code %d): %s; "
-				  "run sysvault from an elevated prompt", SV_SCHEDULE_NAME, code,
-				  out.len ? out.ptr : "no output");
+		rc = sv_error_set(
+			SV_ERROR,
+			"schtasks /Delete /TN %s failed (exit code %d): %s; "
+			"run sysvault from an elevated prompt",
+			SV_SCHEDULE_NAME, code,
+			out.len ? out.ptr : "no output");
 	if (rc == 0) {
 		sv_json_set(report, "mechanism", json_string("task_scheduler"));
 		sv_json_set(report, "task", json_string(SV_SCHEDULE_NAME));

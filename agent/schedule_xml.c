@@ -59,7 +59,8 @@ static char *t_take(text *t)
 {
 	if (t->failed) {
 		sv_buf_release(&t->b);
-		sv_error_set(SV_ENOMEM, "out of memory building the schedule's text");
+		sv_error_set(SV_ENOMEM,
+			     "out of memory building the schedule's text");
 		return NULL;
 	}
 	return sv_buf_take(&t->b);
@@ -70,9 +71,9 @@ static const struct {
 	const char *abbr, *xml;
 	int wday;
 } g_days[7] = {
-	{ "Mon", "Monday", 1 }, { "Tue", "Tuesday", 2 }, { "Wed", "Wednesday", 3 },
-	{ "Thu", "Thursday", 4 }, { "Fri", "Friday", 5 }, { "Sat", "Saturday", 6 },
-	{ "Sun", "Sunday", 0 },
+	{"Mon", "Monday", 1},	{"Tue", "Tuesday", 2}, {"Wed", "Wednesday", 3},
+	{"Thu", "Thursday", 4}, {"Fri", "Friday", 5},  {"Sat", "Saturday", 6},
+	{"Sun", "Sunday", 0},
 };
 
 /* ---- parsing ---- */
@@ -91,8 +92,10 @@ int sv_schedule_parse_time(sv_schedule *s, const char *hhmm)
 
 	if (strlen(hhmm) != 5 || hhmm[2] != ':' || two_digits(hhmm, &h) < 0 ||
 	    two_digits(hhmm + 3, &m) < 0 || h > 23 || m > 59)
-		return sv_error_set(SV_EUSAGE, "'%s' is not a time of day: use HH:MM, "
-				    "24-hour, local time (e.g. 21:00)", hhmm);
+		return sv_error_set(SV_EUSAGE,
+				    "'%s' is not a time of day: use HH:MM, "
+				    "24-hour, local time (e.g. 21:00)",
+				    hhmm);
 	s->hour = h;
 	s->min = m;
 	return 0;
@@ -119,8 +122,10 @@ int sv_schedule_parse_days(unsigned *days, const char *list)
 		if (!end)
 			end = p + strlen(p);
 		if (!(bit = day_bit(p, (size_t)(end - p))))
-			return sv_error_set(SV_EUSAGE, "'%.*s' in '%s' is not a day: use "
-					    "Mon,Tue,Wed,Thu,Fri,Sat,Sun separated by commas",
+			return sv_error_set(SV_EUSAGE,
+					    "'%.*s' in '%s' is not a day: use "
+					    "Mon,Tue,Wed,Thu,Fri,Sat,Sun "
+					    "separated by commas",
 					    (int)(end - p), p, list);
 		*days |= (unsigned)bit;
 		p = end + 1;
@@ -139,7 +144,8 @@ json_t *sv_schedule_to_json(const sv_schedule *s)
 	snprintf(hhmm, sizeof(hhmm), "%02d:%02d", s->hour, s->min);
 	for (i = 0; days && i < 7; i++)
 		if ((s->days & (1u << g_days[i].wday)) &&
-		    json_array_append_new(days, json_string(g_days[i].abbr)) < 0) {
+		    json_array_append_new(days, json_string(g_days[i].abbr)) <
+			    0) {
 			json_decref(days);
 			return NULL;
 		}
@@ -155,20 +161,28 @@ int sv_schedule_from_json(sv_schedule *s, const json_t *v)
 	int bit;
 
 	if (!t || sv_schedule_parse_time(s, t) < 0)
-		return sv_error_set(SV_EINVAL, "config.json: \"schedule.time\" is not HH:MM: "
-				    "run 'sysvault schedule set' again");
+		return sv_error_set(
+			SV_EINVAL,
+			"config.json: \"schedule.time\" is not HH:MM: "
+			"run 'sysvault schedule set' again");
 	s->days = days ? 0 : SV_SCHEDULE_EVERY_DAY;
-	json_array_foreach(days, i, v) {
+	json_array_foreach(days, i, v)
+	{
 		d = json_string_value(v);
 		if (!d || !(bit = day_bit(d, strlen(d))))
-			return sv_error_set(SV_EINVAL, "config.json: \"schedule.days\" holds "
-					    "'%s', not a day: run 'sysvault schedule set' again",
-					    d ? d : "a non-string");
+			return sv_error_set(
+				SV_EINVAL,
+				"config.json: \"schedule.days\" holds "
+				"'%s', not a day: run 'sysvault schedule set' "
+				"again",
+				d ? d : "a non-string");
 		s->days |= (unsigned)bit;
 	}
 	if (!s->days)
-		return sv_error_set(SV_EINVAL, "config.json: \"schedule.days\" is empty: run "
-				    "'sysvault schedule set' again");
+		return sv_error_set(
+			SV_EINVAL,
+			"config.json: \"schedule.days\" is empty: run "
+			"'sysvault schedule set' again");
 	return 0;
 }
 
@@ -200,7 +214,7 @@ static void win_quote(text *b, const char *arg)
 			t_addc(b, *arg);
 	}
 	for (; bs; bs--)
-		t_adds(b, "\\\\");   /* before the closing quote */
+		t_adds(b, "\\\\"); /* before the closing quote */
 	t_addc(b, '"');
 }
 
@@ -225,17 +239,29 @@ static void xml_escape(text *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '&': t_adds(b, "&amp;"); break;
-		case '<': t_adds(b, "&lt;"); break;
-		case '>': t_adds(b, "&gt;"); break;
-		case '"': t_adds(b, "&quot;"); break;
-		case '\'': t_adds(b, "&apos;"); break;
-		default: t_addc(b, *s);
+		case '&':
+			t_adds(b, "&amp;");
+			break;
+		case '<':
+			t_adds(b, "&lt;");
+			break;
+		case '>':
+			t_adds(b, "&gt;");
+			break;
+		case '"':
+			t_adds(b, "&quot;");
+			break;
+		case '\'':
+			t_adds(b, "&apos;");
+			break;
+		default:
+			t_addc(b, *s);
 		}
 	}
 }
 
-static void xml_elem(text *b, const char *indent, const char *name, const char *value)
+static void xml_elem(text *b, const char *indent, const char *name,
+		     const char *value)
 {
 	t_printf(b, "%s<%s>", indent, name);
 	xml_escape(b, value);
@@ -249,18 +275,23 @@ static void xml_trigger(text *b, const sv_schedule *s, const sv_tm *today)
 	int i;
 
 	t_adds(b, "  <Triggers>\n    <CalendarTrigger>\n");
-	t_printf(b, "      <StartBoundary>%04d-%02d-%02dT%02d:%02d:00</StartBoundary>\n",
-		      today->year, today->month, today->day, s->hour, s->min);
+	t_printf(b,
+		 "      "
+		 "<StartBoundary>%04d-%02d-%02dT%02d:%02d:00</StartBoundary>\n",
+		 today->year, today->month, today->day, s->hour, s->min);
 	t_adds(b, "      <Enabled>true</Enabled>\n");
 	if (s->days == SV_SCHEDULE_EVERY_DAY) {
-		t_adds(b, "      <ScheduleByDay>\n        <DaysInterval>1</DaysInterval>\n"
-			    "      </ScheduleByDay>\n");
+		t_adds(b, "      <ScheduleByDay>\n        "
+			  "<DaysInterval>1</DaysInterval>\n"
+			  "      </ScheduleByDay>\n");
 	} else {
-		t_adds(b, "      <ScheduleByWeek>\n        <WeeksInterval>1</WeeksInterval>\n"
-			    "        <DaysOfWeek>\n");
+		t_adds(b, "      <ScheduleByWeek>\n        "
+			  "<WeeksInterval>1</WeeksInterval>\n"
+			  "        <DaysOfWeek>\n");
 		for (i = 0; i < 7; i++)
 			if (s->days & (1u << g_days[i].wday))
-				t_printf(b, "          <%s />\n", g_days[i].xml);
+				t_printf(b, "          <%s />\n",
+					 g_days[i].xml);
 		t_adds(b, "        </DaysOfWeek>\n      </ScheduleByWeek>\n");
 	}
 	t_adds(b, "    </CalendarTrigger>\n  </Triggers>\n");
@@ -269,9 +300,9 @@ static void xml_trigger(text *b, const sv_schedule *s, const sv_tm *today)
 static void xml_principal(text *b)
 {
 	t_adds(b, "  <Principals>\n    <Principal id=\"System\">\n"
-		    "      <UserId>S-1-5-18</UserId>\n"
-		    "      <RunLevel>HighestAvailable</RunLevel>\n"
-		    "    </Principal>\n  </Principals>\n");
+		  "      <UserId>S-1-5-18</UserId>\n"
+		  "      <RunLevel>HighestAvailable</RunLevel>\n"
+		  "    </Principal>\n  </Principals>\n");
 }
 
 /* StartWhenAvailable: a run missed while the machine was off happens at
@@ -279,21 +310,27 @@ static void xml_principal(text *b)
  * keeps going alone. A server on a UPS is still to be backed up. */
 static void xml_settings(text *b)
 {
-	t_adds(b, "  <Settings>\n"
-		    "    <MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>\n"
-		    "    <DisallowStartIfOnBatteries>false</DisallowStartIfOnBatteries>\n"
-		    "    <StopIfGoingOnBatteries>false</StopIfGoingOnBatteries>\n"
-		    "    <AllowHardTerminate>true</AllowHardTerminate>\n"
-		    "    <StartWhenAvailable>true</StartWhenAvailable>\n"
-		    "    <RunOnlyIfNetworkAvailable>false</RunOnlyIfNetworkAvailable>\n"
-		    "    <AllowStartOnDemand>true</AllowStartOnDemand>\n"
-		    "    <Enabled>true</Enabled>\n"
-		    "    <Hidden>false</Hidden>\n"
-		    "    <RunOnlyIfIdle>false</RunOnlyIfIdle>\n"
-		    "    <WakeToRun>false</WakeToRun>\n"
-		    "    <ExecutionTimeLimit>" SV_SCHEDULE_TIME_LIMIT "</ExecutionTimeLimit>\n"
-		    "    <Priority>7</Priority>\n"
-		    "  </Settings>\n");
+	t_adds(b,
+	       "  <Settings>\n"
+	       "    "
+	       "<MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>\n"
+	       "    "
+	       "<DisallowStartIfOnBatteries>false</"
+	       "DisallowStartIfOnBatteries>\n"
+	       "    <StopIfGoingOnBatteries>false</StopIfGoingOnBatteries>\n"
+	       "    <AllowHardTerminate>true</AllowHardTerminate>\n"
+	       "    <StartWhenAvailable>true</StartWhenAvailable>\n"
+	       "    "
+	       "<RunOnlyIfNetworkAvailable>false</RunOnlyIfNetworkAvailable>\n"
+	       "    <AllowStartOnDemand>true</AllowStartOnDemand>\n"
+	       "    <Enabled>true</Enabled>\n"
+	       "    <Hidden>false</Hidden>\n"
+	       "    <RunOnlyIfIdle>false</RunOnlyIfIdle>\n"
+	       "    <WakeToRun>false</WakeToRun>\n"
+	       "    <ExecutionTimeLimit>" SV_SCHEDULE_TIME_LIMIT
+	       "</ExecutionTimeLimit>\n"
+	       "    <Priority>7</Priority>\n"
+	       "  </Settings>\n");
 }
 
 static void xml_action(text *b, const sv_schedule_cmd *c, const char *args)
@@ -304,8 +341,8 @@ static void xml_action(text *b, const sv_schedule_cmd *c, const char *args)
 	t_adds(b, "    </Exec>\n  </Actions>\n");
 }
 
-int sv_schedule_task_xml(char **out, const sv_schedule *s, const sv_schedule_cmd *c,
-			 const sv_tm *today)
+int sv_schedule_task_xml(char **out, const sv_schedule *s,
+			 const sv_schedule_cmd *c, const sv_tm *today)
 {
 	char *args = sv_schedule_win_args(c);
 	text b;
@@ -315,13 +352,14 @@ int sv_schedule_task_xml(char **out, const sv_schedule *s, const sv_schedule_cmd
 		return SV_ENOMEM;
 	t_init(&b);
 	t_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n"
-		    "<Task version=\"1.2\" xmlns=\"" TASK_NS "\">\n"
-		    "  <RegistrationInfo>\n"
-		    "    <Author>sysvault</Author>\n"
-		    "    <Description>sysvault: scheduled system-state backup "
-		    "('sysvault schedule show'; change it with 'sysvault schedule set')"
-		    "</Description>\n"
-		    "  </RegistrationInfo>\n");
+		   "<Task version=\"1.2\" xmlns=\"" TASK_NS "\">\n"
+		   "  <RegistrationInfo>\n"
+		   "    <Author>sysvault</Author>\n"
+		   "    <Description>sysvault: scheduled system-state backup "
+		   "('sysvault schedule show'; change it with 'sysvault "
+		   "schedule set')"
+		   "</Description>\n"
+		   "  </RegistrationInfo>\n");
 	xml_trigger(&b, s, today);
 	xml_principal(&b);
 	xml_settings(&b);
@@ -375,7 +413,8 @@ int sv_schedule_utf16(char **out, size_t *len, const char *utf8)
 
 	*out = NULL;
 	if (!sv_utf8_valid(utf8, n))
-		return sv_error_set(SV_EINVAL, "the task definition is not valid UTF-8");
+		return sv_error_set(SV_EINVAL,
+				    "the task definition is not valid UTF-8");
 	t_init(&b);
 	put16(&b, 0xfeff);
 	while (*p) {
@@ -431,10 +470,12 @@ static char *service_text(const sv_schedule_cmd *c)
 	text b;
 
 	t_init(&b);
-	t_adds(&b, "# Written by 'sysvault schedule set'; removed by 'sysvault schedule remove'.\n"
-		    "[Unit]\nDescription=sysvault scheduled system-state backup\n"
-		    "Wants=network-online.target\nAfter=network-online.target\n\n"
-		    "[Service]\nType=oneshot\nExecStart=");
+	t_adds(&b,
+	       "# Written by 'sysvault schedule set'; removed by 'sysvault "
+	       "schedule remove'.\n"
+	       "[Unit]\nDescription=sysvault scheduled system-state backup\n"
+	       "Wants=network-online.target\nAfter=network-online.target\n\n"
+	       "[Service]\nType=oneshot\nExecStart=");
 	unit_quote(&b, c->exe);
 	if (c->state_dir) {
 		t_adds(&b, " --state-dir ");
@@ -449,19 +490,23 @@ static char *service_text(const sv_schedule_cmd *c)
 static char *timer_text(const sv_schedule *s)
 {
 	char *cal = sv_schedule_oncalendar(s);
-	char *t = cal ? sv_aprintf("# Written by 'sysvault schedule set'; removed by "
+	char *t = cal ? sv_aprintf("# Written by 'sysvault schedule set'; "
+				   "removed by "
 				   "'sysvault schedule remove'.\n"
-				   "[Unit]\nDescription=sysvault scheduled system-state backup\n\n"
+				   "[Unit]\nDescription=sysvault scheduled "
+				   "system-state backup\n\n"
 				   "[Timer]\nOnCalendar=%s\nPersistent=true\n"
 				   "Unit=" SV_SCHEDULE_NAME ".service\n\n"
-				   "[Install]\nWantedBy=timers.target\n", cal) : NULL;
+				   "[Install]\nWantedBy=timers.target\n",
+				   cal)
+		      : NULL;
 
 	free(cal);
 	return t;
 }
 
-int sv_schedule_systemd_units(char **service, char **timer, const sv_schedule *s,
-			      const sv_schedule_cmd *c)
+int sv_schedule_systemd_units(char **service, char **timer,
+			      const sv_schedule *s, const sv_schedule_cmd *c)
 {
 	*service = service_text(c);
 	*timer = timer_text(s);

@@ -53,7 +53,8 @@ static int setup(void **state)
 	e->newdir = sv_path_join(e->dir, "new scratch");
 	e->home_env = sv_aprintf("SYSVAULT_HOME=%s", e->state);
 	e->wbadmin_env = sv_aprintf("SYSVAULT_WBADMIN=%s", e->wbadmin);
-	e->sim_env = sv_aprintf("WBADMIN_SIM_STATE=%s%csim", e->dir, SV_PATH_SEP);
+	e->sim_env =
+		sv_aprintf("WBADMIN_SIM_STATE=%s%csim", e->dir, SV_PATH_SEP);
 	cli_env[0] = e->home_env;
 	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
 	cli_env[2] = e->wbadmin_env;
@@ -95,14 +96,14 @@ static void run_ok(const char *const *args)
 
 static void backup(env *e)
 {
-	const char *a[] = { "backup", WINE_SKIPS "--vault", e->vault, NULL };
+	const char *a[] = {"backup", WINE_SKIPS "--vault", e->vault, NULL};
 
 	run_ok(a);
 }
 
 static void init_vault(env *e)
 {
-	const char *a[] = { "vault", "init", "--vault", e->vault, NULL };
+	const char *a[] = {"vault", "init", "--vault", e->vault, NULL};
 
 	run_ok(a);
 }
@@ -135,7 +136,8 @@ static void compare_trees(const char *a, const char *b, int *files);
 static int compare_entry(void *ud, const sv_dirent *e)
 {
 	cmp *c = ud;
-	char *pa = sv_path_join(c->a, e->name), *pb = sv_path_join(c->b, e->name);
+	char *pa = sv_path_join(c->a, e->name),
+	     *pb = sv_path_join(c->b, e->name);
 	char *da = NULL, *db = NULL;
 	size_t la = 0, lb = 0;
 
@@ -158,7 +160,7 @@ static int compare_entry(void *ud, const sv_dirent *e)
 
 static void compare_trees(const char *a, const char *b, int *files)
 {
-	cmp c = { a, b, 0 };
+	cmp c = {a, b, 0};
 
 	sv_assert_ok(sv_fs_list_dir(a, compare_entry, &c));
 	*files += c.files;
@@ -166,7 +168,7 @@ static void compare_trees(const char *a, const char *b, int *files)
 
 static json_t *newest_job(void)
 {
-	const char *a[] = { "--json", "jobs", "--limit", "1", NULL };
+	const char *a[] = {"--json", "jobs", "--limit", "1", NULL};
 	json_t *list = NULL, *j;
 	cli_run r;
 
@@ -183,7 +185,7 @@ static json_t *newest_job(void)
 static void test_cache_cli__move_completes_with_a_verified_copy(void **state)
 {
 	env *e = *state;
-	const char *move[] = { "--json", "cache", "move", e->newdir, NULL };
+	const char *move[] = {"--json", "cache", "move", e->newdir, NULL};
 	char *old = sv_path_join(e->state, "Scratch"), *scratch;
 	json_t *j;
 	cli_run r;
@@ -199,14 +201,17 @@ static void test_cache_cli__move_completes_with_a_verified_copy(void **state)
 	assert_true(json_integer_value(json_object_get(j, "files")) > 0);
 	/* Copied, not moved: both trees hold the same bytes. */
 	compare_trees(old, e->newdir, &files);
-	assert_int_equal(files, json_integer_value(json_object_get(j, "files")));
+	assert_int_equal(files,
+			 json_integer_value(json_object_get(j, "files")));
 	json_decref(j);
 	scratch = configured_scratch(e);
 	assert_string_equal(scratch, e->newdir);
 	free(scratch);
 	j = newest_job();
-	assert_string_equal(json_string_value(json_object_get(j, "kind")), "cache");
-	assert_string_equal(json_string_value(json_object_get(j, "state")), "completed");
+	assert_string_equal(json_string_value(json_object_get(j, "kind")),
+			    "cache");
+	assert_string_equal(json_string_value(json_object_get(j, "state")),
+			    "completed");
 	json_decref(j);
 
 	/* The next backup uses the new folder: the old one stays gone. */
@@ -225,9 +230,13 @@ static int64_t wait_running(const char *kind)
 
 	while (!id && sv_time_mono_ms() < until) {
 		j = newest_job();
-		if (j && !strcmp(json_string_value(json_object_get(j, "state")), "running") &&
-		    !strcmp(json_string_value(json_object_get(j, "kind")), kind))
-			id = (int64_t)json_integer_value(json_object_get(j, "id"));
+		if (j &&
+		    !strcmp(json_string_value(json_object_get(j, "state")),
+			    "running") &&
+		    !strcmp(json_string_value(json_object_get(j, "kind")),
+			    kind))
+			id = (int64_t)json_integer_value(
+				json_object_get(j, "id"));
 		json_decref(j);
 		if (!id)
 			sv_time_sleep_ms(200);
@@ -239,12 +248,13 @@ static int64_t wait_running(const char *kind)
 static void test_cache_cli__refused_during_a_backup_then_waits(void **state)
 {
 	env *e = *state;
-	const char *hang[] = { "backup", WINE_SKIPS "--vault", e->vault, "--wbadmin-timeout", "120s",
-			       NULL };
-	const char *move[] = { "cache", "move", e->newdir, NULL };
-	const char *wait[] = { "cache", "move", e->newdir, "--wait", NULL };
+	const char *hang[] = {"backup", WINE_SKIPS "--vault",
+			      e->vault, "--wbadmin-timeout",
+			      "120s",	NULL};
+	const char *move[] = {"cache", "move", e->newdir, NULL};
+	const char *wait[] = {"cache", "move", e->newdir, "--wait", NULL};
 	char num[32], want[96], *scratch;
-	const char *cancel[] = { "jobs", "cancel", num, NULL };
+	const char *cancel[] = {"jobs", "cancel", num, NULL};
 	cli_bg *bg, *mv;
 	cli_run r;
 	int64_t id;
@@ -289,9 +299,9 @@ static void test_cache_cli__refused_during_a_backup_then_waits(void **state)
 static void test_cache_cli__refused_beside_a_seeding_copy(void **state)
 {
 	env *e = *state;
-	const char *move[] = { "cache", "move", e->newdir, NULL };
-	const char *bk[] = { "backup", WINE_SKIPS "--vault", e->vault, NULL };
-	sv_job_end done = { SV_JOB_COMPLETED, NULL, NULL, NULL, 0, 0 };
+	const char *move[] = {"cache", "move", e->newdir, NULL};
+	const char *bk[] = {"backup", WINE_SKIPS "--vault", e->vault, NULL};
+	sv_job_end done = {SV_JOB_COMPLETED, NULL, NULL, NULL, 0, 0};
 	sv_jobs *s = NULL;
 	int64_t id;
 	char want[64];
@@ -317,12 +327,13 @@ static void test_cache_cli__refused_beside_a_seeding_copy(void **state)
 static void test_cache_cli__bad_targets_are_refused(void **state)
 {
 	env *e = *state;
-	char *inside = sv_path_join(e->state, "Scratch"), *full = sv_path_join(e->dir, "full");
+	char *inside = sv_path_join(e->state, "Scratch"),
+	     *full = sv_path_join(e->dir, "full");
 	char *file = sv_path_join(full, "x");
-	const char *rel[] = { "cache", "move", "relative", NULL };
-	const char *in[] = { "cache", "move", inside, NULL };
-	const char *nonempty[] = { "cache", "move", full, NULL };
-	const char *none[] = { "cache", "move", NULL };
+	const char *rel[] = {"cache", "move", "relative", NULL};
+	const char *in[] = {"cache", "move", inside, NULL};
+	const char *nonempty[] = {"cache", "move", full, NULL};
+	const char *none[] = {"cache", "move", NULL};
 	cli_run r;
 
 	sv_assert_ok(sv_fs_mkdir_p(full, 0));
@@ -338,8 +349,9 @@ static void test_cache_cli__bad_targets_are_refused(void **state)
 #ifndef _WIN32
 	{
 		/* PF004: a link is no place for the staging volume. */
-		char *real = sv_path_join(e->dir, "real"), *link = sv_path_join(e->dir, "link");
-		const char *ln[] = { "cache", "move", link, NULL };
+		char *real = sv_path_join(e->dir, "real"),
+		     *link = sv_path_join(e->dir, "link");
+		const char *ln[] = {"cache", "move", link, NULL};
 
 		sv_assert_ok(sv_fs_mkdir_p(real, 0));
 		assert_int_equal(symlink(real, link), 0);
@@ -363,10 +375,18 @@ static void test_cache_cli__bad_targets_are_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_cache_cli__move_completes_with_a_verified_copy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cache_cli__refused_during_a_backup_then_waits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cache_cli__refused_beside_a_seeding_copy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cache_cli__bad_targets_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cache_cli__move_completes_with_a_verified_copy,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cache_cli__refused_during_a_backup_then_waits,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cache_cli__refused_beside_a_seeding_copy, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cache_cli__bad_targets_are_refused, setup,
+			teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

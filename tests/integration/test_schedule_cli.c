@@ -61,7 +61,8 @@ static json_t *run_json(const char *const *args, int code)
 	cli_run r;
 
 	cli_expect(&r, args, code, NULL);
-	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output"));
+	sv_assert_ok(
+		sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output"));
 	cli_done(&r);
 	return j;
 }
@@ -82,18 +83,21 @@ static void test_schedule_cli__bad_input_changes_nothing(void **state)
 {
 	env *e = *state;
 	static const char *const bad[][8] = {
-		{ "schedule", "set", "--daily", "25:00", NULL },
-		{ "schedule", "set", "--daily", "21:00", "--days", "Mon,Funday" },
-		{ "schedule", "set", "--days", "Mon", NULL },
-		{ "schedule", "set", "--daily", "21:00", "extra", NULL },
-		{ "schedule", "show", "extra", NULL },
-		{ "--state-dir", "relative-state", "schedule", "set", "--daily", "21:00", NULL },
+		{"schedule", "set", "--daily", "25:00", NULL},
+		{"schedule", "set", "--daily", "21:00", "--days", "Mon,Funday"},
+		{"schedule", "set", "--days", "Mon", NULL},
+		{"schedule", "set", "--daily", "21:00", "extra", NULL},
+		{"schedule", "show", "extra", NULL},
+		{"--state-dir", "relative-state", "schedule", "set", "--daily",
+		 "21:00", NULL},
 	};
-	static const char *const why[] = { "'25:00' is not a time of day",
-					   "'Funday' in 'Mon,Funday' is not a day",
-					   "--daily HH:MM is required", "unexpected argument 'extra'",
-					   "unexpected argument 'extra'",
-					   "the state directory 'relative-state' is relative" };
+	static const char *const why[] = {
+		"'25:00' is not a time of day",
+		"'Funday' in 'Mon,Funday' is not a day",
+		"--daily HH:MM is required",
+		"unexpected argument 'extra'",
+		"unexpected argument 'extra'",
+		"the state directory 'relative-state' is relative"};
 	char *before = config_text(e), *after;
 	size_t i;
 	cli_run r;
@@ -122,9 +126,11 @@ static void fake_systemctl(env *e)
 				  "echo \"$*\" >> '%s'\n"
 				  "case \"$1\" in\n"
 				  "  is-active) echo active ;;\n"
-				  "  enable) [ -e '%s/fail-enable' ] && { echo 'Failed to enable' >&2; exit 1; } ;;\n"
+				  "  enable) [ -e '%s/fail-enable' ] && { echo "
+				  "'Failed to enable' >&2; exit 1; } ;;\n"
 				  "esac\n"
-				  "exit 0\n", e->ctl_log, e->dir);
+				  "exit 0\n",
+				  e->ctl_log, e->dir);
 
 	sv_assert_ok(sv_fs_write_atomic(e->ctl, script, strlen(script), 0));
 	assert_int_equal(chmod(e->ctl, 0755), 0);
@@ -147,16 +153,17 @@ static char *read_text(const char *dir, const char *name)
 static void test_schedule_cli__systemd_set_show_remove(void **state)
 {
 	env *e = *state;
-	const char *set[] = { "--json", "schedule", "set", "--daily", "21:00", "--days", "Wed,Mon",
-			      NULL };
-	const char *show[] = { "--json", "schedule", "show", NULL };
-	const char *rm[] = { "--json", "schedule", "remove", NULL };
+	const char *set[] = {"--json", "schedule", "set",     "--daily",
+			     "21:00",  "--days",   "Wed,Mon", NULL};
+	const char *show[] = {"--json", "schedule", "show", NULL};
+	const char *rm[] = {"--json", "schedule", "remove", NULL};
 	char *timer, *service, *log, *want;
 	json_t *j;
 
 	fake_systemctl(e);
 	j = run_json(set, 0);
-	assert_string_equal(json_string_value(json_object_get(j, "mechanism")), "systemd");
+	assert_string_equal(json_string_value(json_object_get(j, "mechanism")),
+			    "systemd");
 	assert_true(json_is_true(json_object_get(j, "enabled")));
 	json_decref(j);
 
@@ -166,10 +173,11 @@ static void test_schedule_cli__systemd_set_show_remove(void **state)
 	assert_non_null(strstr(timer, "\nPersistent=true\n"));
 	want = sv_aprintf("--state-dir \"%s\" backup --scheduled\n", e->state);
 	assert_non_null(strstr(service, want));
-	assert_non_null(strstr(service, "ExecStart=\"/"));   /* the full path */
+	assert_non_null(strstr(service, "ExecStart=\"/")); /* the full path */
 	free(want);
 	log = read_text(e->dir, "systemctl.log");
-	assert_string_equal(log, "daemon-reload\nenable --now sysvault-backup.timer\n");
+	assert_string_equal(
+		log, "daemon-reload\nenable --now sysvault-backup.timer\n");
 	free(log);
 	free(timer);
 	free(service);
@@ -179,16 +187,21 @@ static void test_schedule_cli__systemd_set_show_remove(void **state)
 	sv_assert_ok(sv_json_parse(&j, log, strlen(log), "config.json"));
 	free(log);
 	log = sv_json_dump(json_object_get(j, "schedule"), 0);
-	assert_string_equal(log, "{\"time\":\"21:00\",\"days\":[\"Mon\",\"Wed\"]}");
+	assert_string_equal(log,
+			    "{\"time\":\"21:00\",\"days\":[\"Mon\",\"Wed\"]}");
 	free(log);
 	json_decref(j);
 
 	j = run_json(show, 0);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "schedule"),
-							      "time")), "21:00");
-	assert_true(json_is_true(json_object_get(json_object_get(j, "system"), "installed")));
-	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "system"),
-							      "timer_state")), "active");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(j, "schedule"), "time")),
+			    "21:00");
+	assert_true(json_is_true(
+		json_object_get(json_object_get(j, "system"), "installed")));
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(j, "system"),
+						  "timer_state")),
+		"active");
 	json_decref(j);
 
 	j = run_json(rm, 0);
@@ -202,11 +215,13 @@ static void test_schedule_cli__systemd_set_show_remove(void **state)
 		free(p);
 	}
 	log = read_text(e->dir, "systemctl.log");
-	assert_non_null(strstr(log, "\ndisable --now sysvault-backup.timer\ndaemon-reload\n"));
+	assert_non_null(strstr(
+		log, "\ndisable --now sysvault-backup.timer\ndaemon-reload\n"));
 	free(log);
 	j = run_json(show, 0);
 	assert_true(json_is_null(json_object_get(j, "schedule")));
-	assert_false(json_is_true(json_object_get(json_object_get(j, "system"), "installed")));
+	assert_false(json_is_true(
+		json_object_get(json_object_get(j, "system"), "installed")));
 	json_decref(j);
 }
 
@@ -215,19 +230,24 @@ static void test_schedule_cli__systemd_set_show_remove(void **state)
 static void test_schedule_cli__failures_keep_the_earlier_schedule(void **state)
 {
 	env *e = *state;
-	const char *first[] = { "schedule", "set", "--daily", "03:15", NULL };
-	const char *second[] = { "schedule", "set", "--daily", "22:00", "--days", "Fri", NULL };
-	const char *show[] = { "schedule", "show", NULL };
-	char *flag = sv_path_join(e->dir, "fail-enable"), *before, *after, *timer;
+	const char *first[] = {"schedule", "set", "--daily", "03:15", NULL};
+	const char *second[] = {"schedule", "set", "--daily", "22:00",
+				"--days",   "Fri", NULL};
+	const char *show[] = {"schedule", "show", NULL};
+	char *flag = sv_path_join(e->dir, "fail-enable"), *before, *after,
+	     *timer;
 	cli_run r;
 
 	fake_systemctl(e);
 	cli_expect(&r, first, 0, NULL);
-	assert_non_null(strstr(r.out.ptr, "scheduled: every day at 03:15 (local time)"));
+	assert_non_null(strstr(r.out.ptr,
+			       "scheduled: every day at 03:15 (local time)"));
 	cli_done(&r);
 	before = config_text(e);
 	sv_assert_ok(sv_fs_write_atomic(flag, "", 0, 0));
-	cli_expect(&r, second, 2, "'systemctl enable --now sysvault-backup.timer' failed (exit code 1)");
+	cli_expect(&r, second, 2,
+		   "'systemctl enable --now sysvault-backup.timer' failed "
+		   "(exit code 1)");
 	cli_done(&r);
 	after = config_text(e);
 	assert_string_equal(before, after);
@@ -253,8 +273,10 @@ static void test_schedule_cli__failures_keep_the_earlier_schedule(void **state)
  * by administrators only. */
 static char *stored_task(void)
 {
-	char *root = getenv("SystemRoot") ? sv_strdup(getenv("SystemRoot")) : sv_strdup("C:\\windows");
-	char *path = sv_aprintf("%s\\System32\\Tasks\\sysvault-backup", root), *text = NULL;
+	char *root = getenv("SystemRoot") ? sv_strdup(getenv("SystemRoot"))
+					  : sv_strdup("C:\\windows");
+	char *path = sv_aprintf("%s\\System32\\Tasks\\sysvault-backup", root),
+	     *text = NULL;
 	size_t len;
 
 	if (sv_fs_read_all(&text, &len, path, 1 << 20) < 0)
@@ -275,17 +297,19 @@ static char *stored_task(void)
 static void test_schedule_cli__wine_schtasks(void **state)
 {
 	env *e = *state;
-	const char *set[] = { "--json", "schedule", "set", "--daily", "21:00", "--days", "Mon,Wed",
-			      NULL };
-	const char *show[] = { "--json", "schedule", "show", NULL };
-	const char *rm[] = { "--json", "schedule", "remove", NULL };
+	const char *set[] = {"--json", "schedule", "set",     "--daily",
+			     "21:00",  "--days",   "Mon,Wed", NULL};
+	const char *show[] = {"--json", "schedule", "show", NULL};
+	const char *rm[] = {"--json", "schedule", "remove", NULL};
 	char *before = config_text(e), *after, *task;
 	json_t *j;
 	cli_run r;
 
 	cli(&r, set);
-	print_message("wine: schtasks /Create /XML through 'schedule set': exit %d\n%s%s", r.code,
-		      r.out.ptr ? r.out.ptr : "", r.err.ptr ? r.err.ptr : "");
+	print_message("wine: schtasks /Create /XML through 'schedule set': "
+		      "exit %d\n%s%s",
+		      r.code, r.out.ptr ? r.out.ptr : "",
+		      r.err.ptr ? r.err.ptr : "");
 	if (r.code != 0) {
 		/* Refused: one line naming schtasks, and nothing recorded. */
 		assert_int_equal(r.code, 2);
@@ -298,28 +322,34 @@ static void test_schedule_cli__wine_schtasks(void **state)
 		return;
 	}
 	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "schedule set"));
-	assert_string_equal(json_string_value(json_object_get(j, "mechanism")), "task_scheduler");
+	assert_string_equal(json_string_value(json_object_get(j, "mechanism")),
+			    "task_scheduler");
 	json_decref(j);
 	cli_done(&r);
 	task = stored_task();
-	print_message("wine: the task as stored:\n%s\n", task ? task : "(not readable)");
+	print_message("wine: the task as stored:\n%s\n",
+		      task ? task : "(not readable)");
 	if (task && strstr(task, "<Task"))
-		assert_non_null(strstr(task, "<StartWhenAvailable>true</StartWhenAvailable>"));
+		assert_non_null(strstr(
+			task, "<StartWhenAvailable>true</StartWhenAvailable>"));
 	free(task);
 
 	cli(&r, show);
-	print_message("wine: schtasks /Query through 'schedule show': exit %d\n%s%s", r.code,
-		      r.out.ptr ? r.out.ptr : "", r.err.ptr ? r.err.ptr : "");
+	print_message(
+		"wine: schtasks /Query through 'schedule show': exit %d\n%s%s",
+		r.code, r.out.ptr ? r.out.ptr : "", r.err.ptr ? r.err.ptr : "");
 	assert_true(r.code == 0 || r.code == 1);
 	cli_done(&r);
 
 	j = run_json(rm, 0);
-	assert_true(json_is_true(json_object_get(json_object_get(j, "system"), "removed")));
+	assert_true(json_is_true(
+		json_object_get(json_object_get(j, "system"), "removed")));
 	json_decref(j);
 	task = stored_task();
 	assert_null(task);
-	j = run_json(rm, 0);   /* nothing left to remove is not an error */
-	assert_false(json_is_true(json_object_get(json_object_get(j, "system"), "removed")));
+	j = run_json(rm, 0); /* nothing left to remove is not an error */
+	assert_false(json_is_true(
+		json_object_get(json_object_get(j, "system"), "removed")));
 	assert_false(json_is_true(json_object_get(j, "removed")));
 	json_decref(j);
 	free(before);
@@ -329,12 +359,19 @@ static void test_schedule_cli__wine_schtasks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_schedule_cli__bad_input_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_schedule_cli__bad_input_changes_nothing, setup,
+			teardown),
 #ifndef _WIN32
-		cmocka_unit_test_setup_teardown(test_schedule_cli__systemd_set_show_remove, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_schedule_cli__failures_keep_the_earlier_schedule, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_schedule_cli__systemd_set_show_remove, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_schedule_cli__failures_keep_the_earlier_schedule,
+			setup, teardown),
 #else
-		cmocka_unit_test_setup_teardown(test_schedule_cli__wine_schtasks, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_schedule_cli__wine_schtasks, setup, teardown),
 #endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

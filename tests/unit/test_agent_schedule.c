@@ -29,7 +29,7 @@ typedef struct node {
 	int nattrs;
 	struct node *kids[MAX_KIDS];
 	int nkids;
-	sv_buf text;   /* character data, entities resolved */
+	sv_buf text; /* character data, entities resolved */
 } node;
 
 static void node_free(node *n)
@@ -48,8 +48,9 @@ static void node_free(node *n)
 
 static int is_name_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '-' || c == '.' || c == ':';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
+	       c == ':';
 }
 
 static void skip_ws(const char **p)
@@ -61,9 +62,12 @@ static void skip_ws(const char **p)
 /* An entity at *p ('&'...';') into out; -1 when it is not one XML knows. */
 static int entity(const char **p, sv_buf *out)
 {
-	static const struct { const char *name; char c; } ents[] = {
-		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' },
-		{ "&apos;", '\'' },
+	static const struct {
+		const char *name;
+		char c;
+	} ents[] = {
+		{"&amp;", '&'},	 {"&lt;", '<'},	   {"&gt;", '>'},
+		{"&quot;", '"'}, {"&apos;", '\''},
 	};
 	size_t i;
 
@@ -112,7 +116,8 @@ static int attributes(const char **p, node *n)
 		skip_ws(p);
 		if (**p == '>' || **p == '/')
 			return 0;
-		if (n->nattrs == MAX_ATTRS || name(p, n->attr_name[n->nattrs], 32) < 0)
+		if (n->nattrs == MAX_ATTRS ||
+		    name(p, n->attr_name[n->nattrs], 32) < 0)
 			return -1;
 		skip_ws(p);
 		if (*(*p)++ != '=')
@@ -143,8 +148,9 @@ static int content(const char **p, node *n)
 			return -1;
 		if ((*p)[1] == '/') {
 			*p += 2;
-			if (name(p, end, sizeof(end)) < 0 || strcmp(end, n->name))
-				return -1;   /* crossed or unbalanced tags */
+			if (name(p, end, sizeof(end)) < 0 ||
+			    strcmp(end, n->name))
+				return -1; /* crossed or unbalanced tags */
 			skip_ws(p);
 			return *(*p)++ == '>' ? 0 : -1;
 		}
@@ -159,7 +165,8 @@ static node *element(const char **p)
 	node *n = calloc(1, sizeof(*n));
 
 	sv_buf_init(&n->text, 1 << 20);
-	if (*(*p)++ != '<' || name(p, n->name, sizeof(n->name)) < 0 || attributes(p, n) < 0)
+	if (*(*p)++ != '<' || name(p, n->name, sizeof(n->name)) < 0 ||
+	    attributes(p, n) < 0)
 		goto bad;
 	if (**p == '/') {
 		if ((*p)[1] != '>')
@@ -225,7 +232,8 @@ static const char *kid_text(const node *n, const char *key)
 /* ---- Microsoft's schema rules ---- */
 
 /* xs:all: every child one of names[], none twice; required ones present. */
-static void check_all(const node *n, const char *const *names, const char *const *required)
+static void check_all(const node *n, const char *const *names,
+		      const char *const *required)
 {
 	int i, j, k;
 
@@ -233,10 +241,12 @@ static void check_all(const node *n, const char *const *names, const char *const
 		for (k = 0; names[k] && strcmp(names[k], n->kids[i]->name); k++)
 			;
 		if (!names[k])
-			fail_msg("<%s> may not hold <%s>", n->name, n->kids[i]->name);
+			fail_msg("<%s> may not hold <%s>", n->name,
+				 n->kids[i]->name);
 		for (j = 0; j < i; j++)
 			if (!strcmp(n->kids[j]->name, n->kids[i]->name))
-				fail_msg("<%s> holds <%s> twice", n->name, n->kids[i]->name);
+				fail_msg("<%s> holds <%s> twice", n->name,
+					 n->kids[i]->name);
 	}
 	for (k = 0; required && required[k]; k++)
 		if (!kid(n, required[k]))
@@ -253,7 +263,7 @@ static int check_sequence(const node *n, const char *const *order)
 		while (order[k] && strcmp(order[k], n->kids[i]->name))
 			k++;
 		if (!order[k])
-			return i;   /* the first child past the sequence */
+			return i; /* the first child past the sequence */
 		k++;
 	}
 	return i;
@@ -296,31 +306,40 @@ static int is_duration(const char *s)
 
 static void check_calendar(const node *cal)
 {
-	static const char *const base[] = { "Repetition", "StartBoundary", "EndBoundary",
-					    "ExecutionTimeLimit", "Enabled", "RandomDelay", NULL };
-	static const char *const days[] = { "Sunday", "Monday", "Tuesday", "Wednesday",
-					    "Thursday", "Friday", "Saturday", NULL };
+	static const char *const base[] = {"Repetition",  "StartBoundary",
+					   "EndBoundary", "ExecutionTimeLimit",
+					   "Enabled",	  "RandomDelay",
+					   NULL};
+	static const char *const days[] = {"Sunday",	"Monday",   "Tuesday",
+					   "Wednesday", "Thursday", "Friday",
+					   "Saturday",	NULL};
 	const char *sb = kid_text(cal, "StartBoundary");
 	int first = check_sequence(cal, base);
 	const node *sched;
 	unsigned wi;
 
 	/* Local time: no zone designator (a 'Z' or offset would pin it). */
-	if (strlen(sb) != 19 || sb[4] != '-' || sb[7] != '-' || sb[10] != 'T' || sb[13] != ':' ||
-	    sb[16] != ':')
-		fail_msg("StartBoundary '%s' is not YYYY-MM-DDTHH:MM:SS local time", sb);
-	/* calendarTriggerType: exactly one schedule, after the base elements. */
+	if (strlen(sb) != 19 || sb[4] != '-' || sb[7] != '-' || sb[10] != 'T' ||
+	    sb[13] != ':' || sb[16] != ':')
+		fail_msg("StartBoundary '%s' is not YYYY-MM-DDTHH:MM:SS local "
+			 "time",
+			 sb);
+	/* calendarTriggerType: exactly one schedule, after the base elements.
+	 */
 	if (first != cal->nkids - 1)
-		fail_msg("<CalendarTrigger> must end with exactly one schedule element");
+		fail_msg("<CalendarTrigger> must end with exactly one schedule "
+			 "element");
 	sched = cal->kids[first];
 	if (!strcmp(sched->name, "ScheduleByDay")) {
-		check_all(sched, (const char *const[]){ "DaysInterval", NULL }, NULL);
+		check_all(sched, (const char *const[]){"DaysInterval", NULL},
+			  NULL);
 		assert_string_equal(kid_text(sched, "DaysInterval"), "1");
 		return;
 	}
 	assert_string_equal(sched->name, "ScheduleByWeek");
-	check_all(sched, (const char *const[]){ "WeeksInterval", "DaysOfWeek", NULL },
-		  (const char *const[]){ "DaysOfWeek", NULL });
+	check_all(sched,
+		  (const char *const[]){"WeeksInterval", "DaysOfWeek", NULL},
+		  (const char *const[]){"DaysOfWeek", NULL});
 	wi = (unsigned)strtoul(kid_text(sched, "WeeksInterval"), NULL, 10);
 	assert_true(wi >= 1 && wi <= 52);
 	check_all(kid(sched, "DaysOfWeek"), days, NULL);
@@ -332,27 +351,43 @@ static void check_principal(const node *task, const char **id)
 	const node *ps = kid(task, "Principals"), *p;
 
 	assert_non_null(ps);
-	assert_int_equal(ps->nkids, 1);   /* the schema allows exactly one */
+	assert_int_equal(ps->nkids, 1); /* the schema allows exactly one */
 	p = ps->kids[0];
 	assert_string_equal(p->name, "Principal");
-	check_all(p, (const char *const[]){ "UserId", "LogonType", "GroupId", "DisplayName",
-					    "RunLevel", "ProcessTokenSidType",
-					    "RequiredPrivileges", NULL }, NULL);
-	assert_string_equal(kid_text(p, "UserId"), "S-1-5-18");   /* SYSTEM */
+	check_all(p,
+		  (const char *const[]){"UserId", "LogonType", "GroupId",
+					"DisplayName", "RunLevel",
+					"ProcessTokenSidType",
+					"RequiredPrivileges", NULL},
+		  NULL);
+	assert_string_equal(kid_text(p, "UserId"), "S-1-5-18"); /* SYSTEM */
 	assert_string_equal(kid_text(p, "RunLevel"), "HighestAvailable");
 	assert_non_null(*id = attr(p, "id"));
 }
 
 static void check_settings(const node *task)
 {
-	static const char *const names[] = {
-		"AllowStartOnDemand", "RestartOnFailure", "MultipleInstancesPolicy",
-		"DisallowStartIfOnBatteries", "StopIfGoingOnBatteries", "AllowHardTerminate",
-		"StartWhenAvailable", "NetworkProfileName", "RunOnlyIfNetworkAvailable",
-		"WakeToRun", "Enabled", "Hidden", "DeleteExpiredTaskAfter", "IdleSettings",
-		"NetworkSettings", "ExecutionTimeLimit", "Priority", "RunOnlyIfIdle",
-		"UseUnifiedSchedulingEngine", "DisallowStartOnRemoteAppSession", NULL
-	};
+	static const char *const names[] = {"AllowStartOnDemand",
+					    "RestartOnFailure",
+					    "MultipleInstancesPolicy",
+					    "DisallowStartIfOnBatteries",
+					    "StopIfGoingOnBatteries",
+					    "AllowHardTerminate",
+					    "StartWhenAvailable",
+					    "NetworkProfileName",
+					    "RunOnlyIfNetworkAvailable",
+					    "WakeToRun",
+					    "Enabled",
+					    "Hidden",
+					    "DeleteExpiredTaskAfter",
+					    "IdleSettings",
+					    "NetworkSettings",
+					    "ExecutionTimeLimit",
+					    "Priority",
+					    "RunOnlyIfIdle",
+					    "UseUnifiedSchedulingEngine",
+					    "DisallowStartOnRemoteAppSession",
+					    NULL};
 	const node *s = kid(task, "Settings");
 
 	assert_non_null(s);
@@ -361,7 +396,8 @@ static void check_settings(const node *task)
 	check_bool(s, "DisallowStartIfOnBatteries", "false");
 	check_bool(s, "StopIfGoingOnBatteries", "false");
 	check_bool(s, "Enabled", "true");
-	assert_string_equal(kid_text(s, "MultipleInstancesPolicy"), "IgnoreNew");
+	assert_string_equal(kid_text(s, "MultipleInstancesPolicy"),
+			    "IgnoreNew");
 	if (!is_duration(kid_text(s, "ExecutionTimeLimit")))
 		fail_msg("ExecutionTimeLimit '%s' is not an xs:duration",
 			 kid_text(s, "ExecutionTimeLimit"));
@@ -370,8 +406,9 @@ static void check_settings(const node *task)
 /* Checks a task definition; returns the tree for more checks. */
 static node *check_task(const char *xml)
 {
-	static const char *const task_kids[] = { "RegistrationInfo", "Triggers", "Settings",
-						 "Data", "Principals", "Actions", NULL };
+	static const char *const task_kids[] = {
+		"RegistrationInfo", "Triggers", "Settings", "Data",
+		"Principals",	    "Actions",	NULL};
 	node *t = parse(xml);
 	const node *trig, *acts, *exec;
 	const char *principal = NULL, *v;
@@ -382,9 +419,11 @@ static node *check_task(const char *xml)
 	assert_non_null(attr(t, "xmlns"));
 	assert_string_equal(attr(t, "xmlns"), TASK_NS);
 	assert_non_null(v = attr(t, "version"));
-	assert_true(!strcmp(v, "1.2") || !strcmp(v, "1.3") || !strcmp(v, "1.4"));
-	check_all(t, task_kids, (const char *const[]){ "Actions", "Triggers", "Principals",
-						       "Settings", NULL });
+	assert_true(!strcmp(v, "1.2") || !strcmp(v, "1.3") ||
+		    !strcmp(v, "1.4"));
+	check_all(t, task_kids,
+		  (const char *const[]){"Actions", "Triggers", "Principals",
+					"Settings", NULL});
 	trig = kid(t, "Triggers");
 	assert_int_equal(trig->nkids, 1);
 	assert_string_equal(trig->kids[0]->name, "CalendarTrigger");
@@ -398,20 +437,23 @@ static node *check_task(const char *xml)
 	assert_int_equal(acts->nkids, 1);
 	exec = acts->kids[0];
 	assert_string_equal(exec->name, "Exec");
-	assert_int_equal(check_sequence(exec, (const char *const[]){ "Command", "Arguments",
-								      "WorkingDirectory", NULL }),
-			 exec->nkids);
+	assert_int_equal(
+		check_sequence(exec,
+			       (const char *const[]){"Command", "Arguments",
+						     "WorkingDirectory", NULL}),
+		exec->nkids);
 	assert_true(strlen(kid_text(exec, "Command")) > 0);
 	return t;
 }
 
 /* ---- the tests ---- */
 
-static const sv_tm g_today = { 2026, 11, 22, 0, 0, 0, 0 };
+static const sv_tm g_today = {2026, 11, 22, 0, 0, 0, 0};
 
-static char *task_xml(const char *time, const char *days, const sv_schedule_cmd *c)
+static char *task_xml(const char *time, const char *days,
+		      const sv_schedule_cmd *c)
 {
-	sv_schedule s = { 0, 0, SV_SCHEDULE_EVERY_DAY };
+	sv_schedule s = {0, 0, SV_SCHEDULE_EVERY_DAY};
 	char *xml = NULL;
 
 	sv_assert_ok(sv_schedule_parse_time(&s, time));
@@ -423,17 +465,20 @@ static char *task_xml(const char *time, const char *days, const sv_schedule_cmd 
 
 static void test_schedule__task_xml_daily_follows_the_schema(void **state)
 {
-	sv_schedule_cmd c = { "C:\\Program Files\\sysvault\\sysvault.exe", NULL };
+	sv_schedule_cmd c = {"C:\\Program Files\\sysvault\\sysvault.exe", NULL};
 	char *xml = task_xml("21:00", NULL, &c);
 	node *t = check_task(xml);
 	const node *cal = kid(t, "Triggers")->kids[0];
 
 	(void)state;
-	assert_string_equal(kid_text(cal, "StartBoundary"), "2026-11-22T21:00:00");
+	assert_string_equal(kid_text(cal, "StartBoundary"),
+			    "2026-11-22T21:00:00");
 	assert_non_null(kid(cal, "ScheduleByDay"));
-	assert_string_equal(kid_text(kid(kid(t, "Actions"), "Exec"), "Command"), c.exe);
-	assert_string_equal(kid_text(kid(kid(t, "Actions"), "Exec"), "Arguments"),
-			    "backup --scheduled");
+	assert_string_equal(kid_text(kid(kid(t, "Actions"), "Exec"), "Command"),
+			    c.exe);
+	assert_string_equal(
+		kid_text(kid(kid(t, "Actions"), "Exec"), "Arguments"),
+		"backup --scheduled");
 	assert_non_null(strstr(xml, "encoding=\"UTF-16\""));
 	node_free(t);
 	free(xml);
@@ -441,7 +486,7 @@ static void test_schedule__task_xml_daily_follows_the_schema(void **state)
 
 static void test_schedule__task_xml_weekly_names_the_days(void **state)
 {
-	sv_schedule_cmd c = { "C:\\sysvault.exe", NULL };
+	sv_schedule_cmd c = {"C:\\sysvault.exe", NULL};
 	char *xml = task_xml("06:05", "wed,Mon,SUN", &c);
 	node *t = check_task(xml);
 	const node *week = kid(kid(t, "Triggers")->kids[0], "ScheduleByWeek");
@@ -455,8 +500,9 @@ static void test_schedule__task_xml_weekly_names_the_days(void **state)
 	assert_non_null(kid(days, "Sunday"));
 	assert_null(kid(days, "Tuesday"));
 	assert_string_equal(kid_text(week, "WeeksInterval"), "1");
-	assert_string_equal(kid_text(kid(t, "Triggers")->kids[0], "StartBoundary"),
-			    "2026-11-22T06:05:00");
+	assert_string_equal(
+		kid_text(kid(t, "Triggers")->kids[0], "StartBoundary"),
+		"2026-11-22T06:05:00");
 	node_free(t);
 	free(xml);
 }
@@ -466,8 +512,8 @@ static void test_schedule__task_xml_weekly_names_the_days(void **state)
  * CommandLineToArgvW reads it (a trailing backslash doubled). */
 static void test_schedule__task_xml_escapes_the_path(void **state)
 {
-	sv_schedule_cmd c = { "D:\\R&D <tools>\\it's \"here\"\\sysvault.exe",
-			      "E:\\sysvault state\\" };
+	sv_schedule_cmd c = {"D:\\R&D <tools>\\it's \"here\"\\sysvault.exe",
+			     "E:\\sysvault state\\"};
 	char *xml = task_xml("00:00", "Sat", &c);
 	node *t = check_task(xml);
 	const node *exec = kid(kid(t, "Actions"), "Exec");
@@ -476,8 +522,9 @@ static void test_schedule__task_xml_escapes_the_path(void **state)
 	assert_null(strstr(xml, "R&D"));
 	assert_non_null(strstr(xml, "R&amp;D &lt;tools&gt;"));
 	assert_string_equal(kid_text(exec, "Command"), c.exe);
-	assert_string_equal(kid_text(exec, "Arguments"),
-			    "--state-dir \"E:\\sysvault state\\\\\" backup --scheduled");
+	assert_string_equal(
+		kid_text(exec, "Arguments"),
+		"--state-dir \"E:\\sysvault state\\\\\" backup --scheduled");
 	node_free(t);
 	free(xml);
 }
@@ -503,7 +550,8 @@ static void test_schedule__validator_rejects_broken_xml(void **state)
 		if (n)
 			fail_msg("accepted: %s", bad[i]);
 	}
-	assert_non_null(n = parse("<?xml version=\"1.0\"?>\n<Task a='&lt;'><B/>x &amp; y</Task>"));
+	assert_non_null(n = parse("<?xml version=\"1.0\"?>\n<Task "
+				  "a='&lt;'><B/>x &amp; y</Task>"));
 	assert_string_equal(attr(n, "a"), "<");
 	assert_string_equal(n->text.ptr, "x & y");
 	node_free(n);
@@ -513,8 +561,9 @@ static void test_schedule__utf16_has_a_bom_and_surrogates(void **state)
 {
 	/* "Aé€𝄞" */
 	const char *in = "A\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e";
-	static const unsigned char want[] = { 0xff, 0xfe, 'A', 0, 0xe9, 0, 0xac, 0x20,
-					      0x34, 0xd8, 0x1e, 0xdd };
+	static const unsigned char want[] = {0xff, 0xfe, 'A',  0,
+					     0xe9, 0,	 0xac, 0x20,
+					     0x34, 0xd8, 0x1e, 0xdd};
 	char *out = NULL;
 	size_t len = 0;
 
@@ -529,20 +578,23 @@ static void test_schedule__utf16_has_a_bom_and_surrogates(void **state)
 
 static void test_schedule__parse_rejects_bad_times_and_days(void **state)
 {
-	static const char *const times[] = { "24:00", "9:00", "21:60", "21-00", "", "21:00:00",
-					     "ab:cd" };
-	static const char *const days[] = { "", "Mon,", "Mon,,Wed", "Monday", "Xyz", "Mo" };
+	static const char *const times[] = {
+		"24:00", "9:00", "21:60", "21-00", "", "21:00:00", "ab:cd"};
+	static const char *const days[] = {"",	     "Mon,", "Mon,,Wed",
+					   "Monday", "Xyz",  "Mo"};
 	sv_schedule s;
 	unsigned d;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
-		assert_int_equal(sv_schedule_parse_time(&s, times[i]), SV_EUSAGE);
+		assert_int_equal(sv_schedule_parse_time(&s, times[i]),
+				 SV_EUSAGE);
 		assert_non_null(strstr(sv_error_msg(), "HH:MM"));
 	}
 	for (i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
-		assert_int_equal(sv_schedule_parse_days(&d, days[i]), SV_EUSAGE);
+		assert_int_equal(sv_schedule_parse_days(&d, days[i]),
+				 SV_EUSAGE);
 		assert_non_null(strstr(sv_error_msg(), "Mon,Tue,Wed"));
 	}
 	sv_assert_ok(sv_schedule_parse_time(&s, "00:59"));
@@ -554,7 +606,7 @@ static void test_schedule__parse_rejects_bad_times_and_days(void **state)
 
 static void test_schedule__config_value_round_trips(void **state)
 {
-	sv_schedule s = { 21, 0, 0 }, back;
+	sv_schedule s = {21, 0, 0}, back;
 	json_t *j, *bad;
 	char *text;
 
@@ -562,7 +614,8 @@ static void test_schedule__config_value_round_trips(void **state)
 	sv_assert_ok(sv_schedule_parse_days(&s.days, "Wed,Mon"));
 	j = sv_schedule_to_json(&s);
 	text = sv_json_dump(j, 0);
-	assert_string_equal(text, "{\"time\":\"21:00\",\"days\":[\"Mon\",\"Wed\"]}");
+	assert_string_equal(text,
+			    "{\"time\":\"21:00\",\"days\":[\"Mon\",\"Wed\"]}");
 	sv_assert_ok(sv_schedule_from_json(&back, j));
 	assert_int_equal(back.hour, 21);
 	assert_int_equal(back.days, s.days);
@@ -584,8 +637,9 @@ static void test_schedule__config_value_round_trips(void **state)
 
 static void test_schedule__systemd_units(void **state)
 {
-	sv_schedule daily = { 21, 0, SV_SCHEDULE_EVERY_DAY }, some = { 4, 30, 0 };
-	sv_schedule_cmd c = { "/opt/sys vault/sysvault", "/var/lib/sv 100%$HOME" };
+	sv_schedule daily = {21, 0, SV_SCHEDULE_EVERY_DAY}, some = {4, 30, 0};
+	sv_schedule_cmd c = {"/opt/sys vault/sysvault",
+			     "/var/lib/sv 100%$HOME"};
 	char *service = NULL, *timer = NULL, *cal;
 
 	(void)state;
@@ -597,44 +651,53 @@ static void test_schedule__systemd_units(void **state)
 	assert_string_equal(cal, "Mon,Wed,Sun *-*-* 04:30:00");
 	free(cal);
 	sv_assert_ok(sv_schedule_systemd_units(&service, &timer, &some, &c));
-	assert_non_null(strstr(timer, "\n[Timer]\nOnCalendar=Mon,Wed,Sun *-*-* 04:30:00\n"));
+	assert_non_null(strstr(
+		timer, "\n[Timer]\nOnCalendar=Mon,Wed,Sun *-*-* 04:30:00\n"));
 	assert_non_null(strstr(timer, "\nPersistent=true\n"));
 	assert_non_null(strstr(timer, "\nUnit=sysvault-backup.service\n"));
 	assert_non_null(strstr(timer, "\nWantedBy=timers.target\n"));
 	assert_non_null(strstr(service, "\nType=oneshot\n"));
 	/* Specifiers and variables stay literal. */
-	assert_non_null(strstr(service, "\nExecStart=\"/opt/sys vault/sysvault\" --state-dir "
-				"\"/var/lib/sv 100%%$$HOME\" backup --scheduled\n"));
+	assert_non_null(strstr(
+		service, "\nExecStart=\"/opt/sys vault/sysvault\" --state-dir "
+			 "\"/var/lib/sv 100%%$$HOME\" backup --scheduled\n"));
 	free(service);
 	free(timer);
 }
 
 static void test_schedule__cron_line(void **state)
 {
-	sv_schedule daily = { 21, 0, SV_SCHEDULE_EVERY_DAY }, some = { 4, 5, 0 };
-	sv_schedule_cmd c = { "/usr/sbin/sysvault", NULL }, odd = { "/opt/it's 50%/sysvault", "/s" };
+	sv_schedule daily = {21, 0, SV_SCHEDULE_EVERY_DAY}, some = {4, 5, 0};
+	sv_schedule_cmd c = {"/usr/sbin/sysvault", NULL},
+			odd = {"/opt/it's 50%/sysvault", "/s"};
 	char *line;
 
 	(void)state;
 	line = sv_schedule_cron_line(&daily, &c);
-	assert_string_equal(line, "0 21 * * * root '/usr/sbin/sysvault' backup --scheduled");
+	assert_string_equal(
+		line,
+		"0 21 * * * root '/usr/sbin/sysvault' backup --scheduled");
 	free(line);
 	sv_assert_ok(sv_schedule_parse_days(&some.days, "Sat,Mon"));
 	line = sv_schedule_cron_line(&some, &odd);
-	assert_string_equal(line, "5 4 * * 1,6 root '/opt/it'\\''s 50\\%/sysvault' --state-dir "
-			    "'/s' backup --scheduled");
+	assert_string_equal(
+		line,
+		"5 4 * * 1,6 root '/opt/it'\\''s 50\\%/sysvault' --state-dir "
+		"'/s' backup --scheduled");
 	free(line);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_schedule__task_xml_daily_follows_the_schema),
+		cmocka_unit_test(
+			test_schedule__task_xml_daily_follows_the_schema),
 		cmocka_unit_test(test_schedule__task_xml_weekly_names_the_days),
 		cmocka_unit_test(test_schedule__task_xml_escapes_the_path),
 		cmocka_unit_test(test_schedule__validator_rejects_broken_xml),
 		cmocka_unit_test(test_schedule__utf16_has_a_bom_and_surrogates),
-		cmocka_unit_test(test_schedule__parse_rejects_bad_times_and_days),
+		cmocka_unit_test(
+			test_schedule__parse_rejects_bad_times_and_days),
 		cmocka_unit_test(test_schedule__config_value_round_trips),
 		cmocka_unit_test(test_schedule__systemd_units),
 		cmocka_unit_test(test_schedule__cron_line),
