@@ -37,7 +37,8 @@ typedef struct move {
 	const char *from, *to;
 	int created_to; /* the new folder is ours to remove on failure */
 	uint64_t files, bytes;
-	char *buf, *buf2; /* COPY_BUF each */
+	char *buf, *buf2;    /* COPY_BUF each */
+	const char *skip[3]; /* --skip-check PF004 / PF005, NULL-ended */
 } move;
 
 /* ---- walking a tree ---- */
@@ -236,9 +237,9 @@ static int check_target(move *m, const sv_cmd_def *cmd)
  * space) on the new folder, and room for what is copied. */
 static int preflight(move *m)
 {
-	static const char *const others[] = {
-		"PF001", "PF002", "PF003", "PF006", "PF007", "PF008", "PF009",
-		"PF010", "PF011", "PF012", "PF013", "PF014", "PF015", NULL};
+	const char *skip[16] = {"PF001", "PF002", "PF003", "PF006", "PF007",
+				"PF008", "PF009", "PF010", "PF011", "PF012",
+				"PF013", "PF014", "PF015", NULL};
 	diag_report *rep = NULL;
 	diag_result res;
 	diag_opts d;
@@ -249,7 +250,9 @@ static int preflight(move *m)
 	memset(&d, 0, sizeof(d));
 	d.scratch_dir = m->to;
 	d.agent_version = SV_VERSION;
-	d.skip = others;
+	skip[13] = m->skip[0]; /* --skip-check PF004 / PF005 */
+	skip[14] = m->skip[0] ? m->skip[1] : NULL;
+	d.skip = skip;
 	rc = diag_run(&rep, &d);
 	for (i = 0; rc == 0 && i < diag_count(rep); i++) {
 		if (diag_result_at(rep, i, &res) < 0 ||
@@ -258,9 +261,10 @@ static int preflight(move *m)
 		rc = sv_error_set(
 			SV_EINVAL,
 			"'%s' cannot hold the scratch folder: preflight %s "
-			"failed (%s): %s Fix: %s",
+			"failed (%s): %s Fix: %s (or pass --skip-check %s if "
+			"you know better)",
 			m->to, res.id, res.title, res.reason,
-			res.fix ? res.fix : "choose another folder");
+			res.fix ? res.fix : "choose another folder", res.id);
 	}
 	diag_report_free(rep);
 	if (rc == 0 && (rc = sv_volume_space(m->to, &free_b, &total)) == 0 &&
@@ -417,19 +421,31 @@ int cmd_cache_move(int argc, char **argv)
 	static const struct option lo[] = {
 		{"wait", no_argument, NULL, 'w'},
 		{"delete-old", no_argument, NULL, 'd'},
+		{"skip-check", required_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0}};
 	const sv_cmd_def *cmd = sv_cmd_find("cache move");
 	char *from = NULL;
 	sv_agent_job job;
 	move m;
 	int64_t id = 0;
-	int c, rc, wait = 0, del = 0, deleted;
+	const char *skips[3] = {NULL, NULL, NULL};
+	int c, rc, wait = 0, del = 0, deleted, nskip = 0;
 
 	while ((c = sv_getopt(argc, argv, lo, cmd)) != -1) {
 		if (c == 'w')
 			wait = 1;
 		else if (c == 'd')
 			del = 1;
+		else if (c == 'K' && nskip < 2 &&
+			 sv_ascii_caseeq(optarg, "PF004"))
+			skips[nskip++] = "PF004";
+		else if (c == 'K' && nskip < 2 &&
+			 sv_ascii_caseeq(optarg, "PF005"))
+			skips[nskip++] = "PF005";
+		else if (c == 'K')
+			return sv_cmd_usage_error(
+				cmd, "--skip-check takes PF004 or PF005 (the "
+				     "scratch-folder checks)");
 		else
 			return SV_EXIT_USAGE;
 	}
@@ -441,6 +457,7 @@ int cmd_cache_move(int argc, char **argv)
 		return sv_cmd_fail();
 	m.from = from;
 	m.to = argv[optind];
+	memcpy(m.skip, skips, sizeof(m.skip));
 	if ((rc = check_target(&m, cmd)) != 0) {
 		free(from);
 		return rc;

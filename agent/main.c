@@ -182,11 +182,13 @@ const sv_cmd_def sv_commands[] = {
 	  "jobs stay.\n" },
 	{ "cache move", cmd_cache_move, "Move the scratch folder (the staging volume) elsewhere",
 	  "usage: sysvault cache move <dir> [--wait] [--delete-old]\n"
+	  "                           [--skip-check PF004|PF005]...\n"
 	  "\n"
 	  "Moves the scratch folder (config \"scratch\", default\n"
 	  "<state-dir>\\Scratch), which holds the staging volume wbadmin writes,\n"
 	  "to <dir>: an absolute, new or empty folder. It checks <dir> with the\n"
-	  "preflight's scratch-folder checks (PF004, PF005) and for room, detaches\n"
+	  "preflight's scratch-folder checks (PF004, PF005; --skip-check leaves\n"
+	  "one out) and for room, detaches\n"
 	  "the staging volume, copies the folder (never moves it), compares the\n"
 	  "copy byte for byte with the original, then names <dir> in config.json\n"
 	  "(one atomic write) and attaches the staging volume there. The move is a\n"
