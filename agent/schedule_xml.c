@@ -268,8 +268,10 @@ static void xml_elem(text *b, const char *indent, const char *name,
 	t_printf(b, "</%s>\n", name);
 }
 
-/* triggerBaseType's StartBoundary and Enabled, then the calendar. The
- * boundary has no zone suffix: Task Scheduler reads it as local time. */
+/* triggerBaseType's StartBoundary, then the calendar. The boundary has no
+ * zone suffix: Task Scheduler reads it as local time. Enabled (default
+ * true) is left out: the schema puts it before StartBoundary, Windows'
+ * own exports after it, and only its absence fits both. */
 static void xml_trigger(text *b, const sv_schedule *s, const sv_tm *today)
 {
 	int i;
@@ -279,7 +281,6 @@ static void xml_trigger(text *b, const sv_schedule *s, const sv_tm *today)
 		 "      "
 		 "<StartBoundary>%04d-%02d-%02dT%02d:%02d:00</StartBoundary>\n",
 		 today->year, today->month, today->day, s->hour, s->min);
-	t_adds(b, "      <Enabled>true</Enabled>\n");
 	if (s->days == SV_SCHEDULE_EVERY_DAY) {
 		t_adds(b, "      <ScheduleByDay>\n        "
 			  "<DaysInterval>1</DaysInterval>\n"

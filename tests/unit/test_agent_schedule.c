@@ -306,10 +306,11 @@ static int is_duration(const char *s)
 
 static void check_calendar(const node *cal)
 {
-	static const char *const base[] = {"Repetition",  "StartBoundary",
-					   "EndBoundary", "ExecutionTimeLimit",
-					   "Enabled",	  "RandomDelay",
-					   NULL};
+	/* triggerBaseType's xs:sequence, then calendarTriggerType's. */
+	static const char *const base[] = {
+		"Enabled",    "StartBoundary",	    "EndBoundary",
+		"Repetition", "ExecutionTimeLimit", "RandomDelay",
+		NULL};
 	static const char *const days[] = {"Sunday",	"Monday",   "Tuesday",
 					   "Wednesday", "Thursday", "Friday",
 					   "Saturday",	NULL};
@@ -424,6 +425,11 @@ static node *check_task(const char *xml)
 	check_all(t, task_kids,
 		  (const char *const[]){"Actions", "Triggers", "Principals",
 					"Settings", NULL});
+	check_all(kid(t, "RegistrationInfo"),
+		  (const char *const[]){"URI", "SecurityDescriptor", "Source",
+					"Date", "Author", "Version",
+					"Description", "Documentation", NULL},
+		  NULL);
 	trig = kid(t, "Triggers");
 	assert_int_equal(trig->nkids, 1);
 	assert_string_equal(trig->kids[0]->name, "CalendarTrigger");
