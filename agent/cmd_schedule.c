@@ -168,6 +168,7 @@ int cmd_schedule_set(int argc, char **argv)
 		rc = install(&s, report);
 	if (rc < 0) {
 		json_decref(report);
+		json_decref(sched);
 		return sv_cmd_fail();
 	}
 	json_object_set_new(report, "schedule", sched);
@@ -214,7 +215,7 @@ int cmd_schedule_show(int argc, char **argv)
 	static const struct option lo[] = {{NULL, 0, NULL, 0}};
 	const sv_cmd_def *cmd = sv_cmd_find("schedule show");
 	const json_t *sched;
-	json_t *sys = json_object(), *out;
+	json_t *sys, *out;
 	sv_schedule s;
 	int missing, rc;
 
@@ -224,6 +225,7 @@ int cmd_schedule_show(int argc, char **argv)
 		return sv_cmd_usage_error(cmd, "unexpected argument '%s'",
 					  argv[optind]);
 	sched = sv_agent_config_json("schedule");
+	sys = json_object();
 	rc = sys ? 0 : SV_ENOMEM;
 	if (rc == 0 && sched)
 		rc = sv_schedule_from_json(&s, sched);
@@ -257,7 +259,7 @@ int cmd_schedule_remove(int argc, char **argv)
 {
 	static const struct option lo[] = {{NULL, 0, NULL, 0}};
 	const sv_cmd_def *cmd = sv_cmd_find("schedule remove");
-	json_t *sys = json_object();
+	json_t *sys;
 	int had, rc;
 
 	if (sv_getopt(argc, argv, lo, cmd) != -1)
@@ -266,6 +268,7 @@ int cmd_schedule_remove(int argc, char **argv)
 		return sv_cmd_usage_error(cmd, "unexpected argument '%s'",
 					  argv[optind]);
 	had = sv_agent_config_json("schedule") != NULL;
+	sys = json_object();
 	rc = sys ? sv_schedule_uninstall(sys) : SV_ENOMEM;
 	if (rc == 0 && had)
 		rc = sv_agent_config_set("schedule", NULL);
