@@ -649,7 +649,7 @@ static void test_jobs_cli__json_on_every_data_command(void **state)
 		{ "--json", "version", NULL },
 		{ "--json", "vault", "init", "--vault", e->vault, NULL },
 		{ "--json", "backup", "--source-dir", src, "--vault", e->vault, NULL },
-		{ "--json", "backup", WINE_SKIPS "--skip-check", "PF005", "--vault", e->vault, NULL },
+		{ "--json", "backup", WINE_SKIPS "--skip-check", "PF005", "--skip-check", "PF009", "--vault", e->vault, NULL },
 		{ "--json", "points", "--vault", e->vault, NULL },
 		{ "--json", "restore", "--point", "latest", "--to", to, "--vault", e->vault, NULL },
 		{ "--json", "vault", "check", "--vault", e->vault, NULL },
