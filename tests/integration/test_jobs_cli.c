@@ -645,7 +645,7 @@ static void test_jobs_cli__json_on_every_data_command(void **state)
 	env *e = *state;
 	char *src = sv_path_join(e->dir, "src"), *to = sv_path_join(e->dir, "to");
 	char *file = sv_path_join(src, "f");
-	const char *const cmds[][12] = {
+	const char *const cmds[][16] = {
 		{ "--json", "version", NULL },
 		{ "--json", "vault", "init", "--vault", e->vault, NULL },
 		{ "--json", "backup", "--source-dir", src, "--vault", e->vault, NULL },
