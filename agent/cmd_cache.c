@@ -1,5 +1,6 @@
 /*
  * cmd_cache.c - sysvault cache move <dir> [--wait] [--delete-old]
+ *                                    [--skip-check PF004|PF005]
  *
  * "The cache" is the scratch folder (config "scratch", default
  * <state-dir>/Scratch): the staging volume wbadmin writes, tens of GB,
@@ -306,14 +307,55 @@ static int begin(sv_agent_job *job, const move *m, int wait)
 	}
 }
 
-/* Copies, verifies and switches; on failure the old folder is in use
- * again and the new copy removed. */
-static int run(move *m, sv_agent_job *job)
+/* After a failure: the old folder in use again (its staging volume
+ * attached if it was detached), the partial copy removed. Keeps the
+ * error. */
+static int fall_back(move *m, int detached, int rc)
+{
+	char *keep = sv_strdup(sv_error_msg()), *target = NULL;
+
+	if (detached && wsb_staging_prepare(m->from, 0, &target) < 0)
+		sv_log_warn("the staging volume in '%s' is not attached: "
+			    "the next backup attaches it",
+			    m->from);
+	if (m->created_to)
+		sv_fs_remove_tree(m->to);
+	sv_error_set(rc, "%s", keep ? keep : "");
+	free(keep);
+	free(target);
+	return rc;
+}
+
+/* Names the new folder in config.json and attaches the staging volume
+ * there; if it cannot be attached, config.json names the old one again. */
+static int switch_to(move *m, int had_old)
 {
 	const json_t *cur = sv_agent_config_json("scratch");
 	json_t *prev = cur ? json_deep_copy(cur) : NULL;
-	char *target = NULL;
-	int had_old = sv_fs_stat(m->from, NULL, NULL) == 0;
+	char *target = NULL, *why;
+	int rc = sv_agent_config_set("scratch", json_string(m->to));
+
+	if (rc == 0 && had_old &&
+	    (rc = wsb_staging_prepare(m->to, 0, &target)) < 0) {
+		why = sv_strdup(sv_error_msg());
+		sv_agent_config_set("scratch", prev);
+		prev = NULL;
+		sv_error_set(rc,
+			     "the copy at '%s' cannot be attached (%s): "
+			     "'%s' stays in use",
+			     m->to, why ? why : "", m->from);
+		free(why);
+	}
+	json_decref(prev);
+	free(target);
+	return rc;
+}
+
+/* Checks, copies, verifies and switches; on failure the old folder is
+ * in use again and the new copy removed. */
+static int run(move *m, sv_agent_job *job)
+{
+	int had_old = sv_fs_stat(m->from, NULL, NULL) == 0, detached = 0;
 	int rc;
 
 	m->created_to = sv_fs_stat(m->to, NULL, NULL) == SV_ENOTFOUND;
@@ -323,46 +365,18 @@ static int run(move *m, sv_agent_job *job)
 	if (rc == 0)
 		rc = preflight(m);
 	if (rc == 0 && had_old && (rc = wsb_staging_release(m->from)) == 0) {
+		detached = 1;
 		sv_log_info("copying %s to %s", m->from, m->to);
 		rc = walk(m, m->from, m->to, 1, copy_file);
 		if (rc == 0)
 			rc = walk(m, m->from, m->to, 0, verify_file);
 	}
 	if (rc == 0)
-		rc = sv_agent_config_set("scratch", json_string(m->to));
-	if (rc == 0 && had_old &&
-	    (rc = wsb_staging_prepare(m->to, 0, &target)) < 0) {
-		char *why = sv_strdup(sv_error_msg());
-
-		sv_agent_config_set("scratch",
-				    prev); /* back to the old folder */
-		prev = NULL;
-		sv_error_set(rc,
-			     "the copy at '%s' cannot be attached (%s): the "
-			     "old folder '%s' "
-			     "stays in use",
-			     m->to, why ? why : "", m->from);
-		free(why);
-	}
-	if (rc < 0 && had_old) {
-		char *keep = sv_strdup(sv_error_msg());
-
-		free(target);
-		target = NULL;
-		if (wsb_staging_prepare(m->from, 0, &target) < 0)
-			sv_log_warn("the staging volume in '%s' is not "
-				    "attached: the next backup "
-				    "attaches it",
-				    m->from);
-		sv_error_set(rc, "%s", keep ? keep : "");
-		free(keep);
-	}
-	if (rc < 0 && m->created_to)
-		sv_fs_remove_tree(m->to);
+		rc = switch_to(m, had_old);
+	if (rc < 0)
+		rc = fall_back(m, detached, rc);
 	job->bytes_read = m->bytes;
 	sv_json_set(job->details, "files", json_integer((json_int_t)m->files));
-	free(target);
-	json_decref(prev);
 	return rc;
 }
 
