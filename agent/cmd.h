@@ -87,5 +87,9 @@ int cmd_uninstall_cleanup(int argc, char **argv);
 int cmd_throttle_set(int argc, char **argv);
 int cmd_throttle_show(int argc, char **argv);
 int cmd_throttle_off(int argc, char **argv);
+int cmd_schedule_set(int argc, char **argv);
+int cmd_schedule_show(int argc, char **argv);
+int cmd_schedule_remove(int argc, char **argv);
+int cmd_cache_move(int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 #include "agent.h"
 #include "jobs.h"
 #include "sv_buf.h"
+#include "sv_fs.h"
 
 static const char *str(const json_t *j, const char *key)
 {
@@ -47,6 +48,17 @@ static int job_id(const sv_cmd_def *cmd, int argc, char **argv, int64_t *id)
 	return 0;
 }
 
+/* "log": the job's log file, when it has one (jobs of older versions and
+ * jobs whose log could not be opened do not). */
+static void add_log(json_t *j, int64_t id)
+{
+	char *path = sv_agent_job_log_path(id);
+
+	if (path && sv_fs_stat(path, NULL, NULL) == 0)
+		sv_json_set(j, "log", json_string(path));
+	free(path);
+}
+
 int cmd_jobs(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -73,6 +85,8 @@ int cmd_jobs(int argc, char **argv)
 	sv_jobs_close(s);
 	if (rc < 0)
 		return sv_cmd_fail();
+	json_array_foreach(list, i, j)
+		add_log(j, (int64_t)num(j, "id"));
 	if (g_agent.json)
 		return sv_agent_print_json(list);
 	printf("%6s  %-8s %-24s %-21s %10s %10s  %s\n", "JOB", "KIND", "STATE", "STARTED",
@@ -101,6 +115,8 @@ static void print_job(const json_t *j)
 		printf("  message          %s\n", str(j, "message"));
 	if (json_is_true(json_object_get(j, "cancel_requested")))
 		printf("  cancel requested\n");
+	if (json_string_value(json_object_get(j, "log")))
+		printf("  log              %s\n", str(j, "log"));
 	printf("  details          %s\n", details ? details : "{}");
 	free(details);
 }
@@ -121,6 +137,7 @@ int cmd_jobs_show(int argc, char **argv)
 	sv_jobs_close(s);
 	if (rc < 0)
 		return sv_cmd_fail();
+	add_log(j, id);
 	if (g_agent.json)
 		return sv_agent_print_json(j);
 	print_job(j);

@@ -4,6 +4,7 @@
  * interrupt as Ctrl-C, and the stable code a failure is recorded with.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,9 @@
 #include "jobs.h"
 #include "sv_buf.h"
 #include "sv_env.h"
+#include "sv_fs.h"
 #include "sv_log.h"
+#include "sv_path.h"
 #include "sv_time.h"
 
 /* Writes a job's end to the system log. The log refusing it costs a
@@ -41,6 +44,27 @@ static void request_interrupt(void *ud)
 	sv_env_request_interrupt();
 }
 
+char *sv_agent_job_log_path(int64_t id)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "logs%cjob-%lld.log", SV_PATH_SEP, (long long)id);
+	return sv_path_join(sv_agent_state_dir(), name);
+}
+
+/* The job's own log file; a job runs without one rather than not at all. */
+static void open_job_log(sv_agent_job *j)
+{
+	char *path = sv_agent_job_log_path(j->id), *dir = path ? sv_path_dirname(path) : NULL;
+
+	if (dir && sv_fs_mkdir_p(dir, 1) == 0 && sv_log_open_job_file(path) == 0)
+		sv_json_set(j->details, "log", json_string(path));
+	else
+		sv_log_warn("job %lld: no log file: %s", (long long)j->id, sv_error_msg());
+	free(dir);
+	free(path);
+}
+
 int sv_agent_job_start(sv_agent_job *j, const char *kind, json_t *details)
 {
 	const char *dir = sv_agent_state_dir();
@@ -57,6 +81,8 @@ int sv_agent_job_start(sv_agent_job *j, const char *kind, json_t *details)
 	if (rc == 0)
 		rc = sv_jobs_begin(j->store, kind, j->details, &j->id);
 	if (rc == 0)
+		open_job_log(j);
+	if (rc == 0)
 		rc = sv_jobs_watch_start(&j->watch, dir, j->id, request_interrupt, NULL);
 	if (rc < 0) {
 		if (j->id) {
@@ -65,6 +91,7 @@ int sv_agent_job_start(sv_agent_job *j, const char *kind, json_t *details)
 			sv_jobs_finish(j->store, j->id, &e);
 			report_event(j, &e);
 		}
+		sv_log_close_job_file();
 		sv_jobs_close(j->store);
 		json_decref(j->details);
 		memset(j, 0, sizeof(*j));
@@ -142,6 +169,9 @@ int sv_agent_job_end(sv_agent_job *j, int rc)
 		sv_log_warn("job %lld: its end was not recorded: %s", (long long)j->id,
 			    sv_error_msg());
 	report_event(j, &e);
+	sv_log_info("job %lld: %s%s%s%s%s", (long long)j->id, e.state, e.code ? " " : "",
+		    e.code ? e.code : "", e.message ? ": " : "", e.message ? e.message : "");
+	sv_log_close_job_file();
 	if (rc < 0)   /* the command reports the work's error, not the store's */
 		sv_error_set(rc, "%s", msg ? msg : "");
 	sv_jobs_close(j->store);

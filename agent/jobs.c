@@ -181,19 +181,23 @@ static int sweep(sv_jobs *s)
 {
 	sqlite3_stmt *st = NULL, *up = NULL;
 	int64_t now = sv_time_now(), id, pid;
-	int src, rc = prepare(s, "SELECT id, pid, heartbeat, started, kind, bytes_read, "
-			      "bytes_stored FROM jobs WHERE state = 'running'", &st);
+	int alive, src, rc = prepare(s, "SELECT id, pid, heartbeat, started, kind, bytes_read, "
+				     "bytes_stored FROM jobs WHERE state = 'running'", &st);
 
 	while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
 		char *msg;
 
 		id = sqlite3_column_int64(st, 0);
 		pid = sqlite3_column_int64(st, 1);
-		if (sv_proc_alive(pid) && now - sqlite3_column_int64(st, 2) <= SV_JOB_STALE_S &&
-		    now - sqlite3_column_int64(st, 3) <= SV_JOB_MAX_AGE_S)
+		alive = sv_proc_alive(pid) && now - sqlite3_column_int64(st, 2) <= SV_JOB_STALE_S;
+		if (alive && now - sqlite3_column_int64(st, 3) <= SV_JOB_MAX_AGE_S)
 			continue;
-		msg = sv_aprintf("interrupted: the sysvault process (pid %lld) ended "
-				 "without finishing the job", (long long)pid);
+		/* A job this old is failed whatever its process says: no backup
+		 * runs for 30 days, and the one-backup lock must not hold forever. */
+		msg = alive ? sv_aprintf("interrupted: still running after 30 days; the sysvault "
+					 "process (pid %lld) is hung: end it", (long long)pid) :
+			      sv_aprintf("interrupted: the sysvault process (pid %lld) ended "
+					 "without finishing the job", (long long)pid);
 		rc = msg ? prepare(s, "UPDATE jobs SET state = 'failed', ended = ?1, "
 				   "error_code = ?2, message = ?3 WHERE id = ?4", &up) : SV_ENOMEM;
 		if (rc == 0) {
@@ -267,19 +271,46 @@ typedef struct begin_ctx {
 	int64_t id;
 } begin_ctx;
 
-/* SV_EBUSY when a backup job of a live process is running. */
+/* SV_EBUSY when a backup job, or a cache move (which takes the staging
+ * volume away), of a live process is running. */
 static int refuse_second_backup(sv_jobs *s)
 {
 	sqlite3_stmt *st = NULL;
 	char since[32];
-	int rc = prepare(s, "SELECT id, pid, started FROM jobs WHERE state = 'running' "
-			 "AND kind = 'backup' ORDER BY id LIMIT 1", &st);
+	int rc = prepare(s, "SELECT id, pid, started, kind FROM jobs WHERE state = 'running' "
+			 "AND kind IN ('backup', 'cache') ORDER BY id LIMIT 1", &st);
 
 	if (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		sv_time_format_utc(since, sizeof(since), sqlite3_column_int64(st, 2));
-		rc = sv_error_set(SV_EBUSY, "a backup is already running: job %lld (pid %lld) since %s",
+		rc = sv_error_set(SV_EBUSY, "%s: job %lld (pid %lld) since %s",
+				  strcmp((const char *)sqlite3_column_text(st, 3), "cache") ?
+				  "a backup is already running" :
+				  "the scratch folder is being moved ('sysvault cache move')",
 				  (long long)sqlite3_column_int64(st, 0),
 				  (long long)sqlite3_column_int64(st, 1), since);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* SV_EBUSY when any job of a live process is running: a cache move runs
+ * alone (a backup writes the staging volume, a seeding copy reads the
+ * machine's state). */
+static int refuse_beside_any(sv_jobs *s)
+{
+	sqlite3_stmt *st = NULL;
+	char since[32];
+	int rc = prepare(s, "SELECT id, pid, started, kind FROM jobs WHERE state = 'running' "
+			 "ORDER BY id LIMIT 1", &st);
+
+	if (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		sv_time_format_utc(since, sizeof(since), sqlite3_column_int64(st, 2));
+		rc = sv_error_set(SV_EBUSY, "job %lld (%s, pid %lld) is running since %s: wait "
+				  "for it to end (--wait) or cancel it ('sysvault jobs cancel %lld')",
+				  (long long)sqlite3_column_int64(st, 0),
+				  (const char *)sqlite3_column_text(st, 3),
+				  (long long)sqlite3_column_int64(st, 1), since,
+				  (long long)sqlite3_column_int64(st, 0));
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -294,6 +325,8 @@ static int begin_tx(sv_jobs *s, void *ud)
 
 	if (rc == 0 && !strcmp(b->kind, "backup"))
 		rc = refuse_second_backup(s);
+	if (rc == 0 && !strcmp(b->kind, "cache"))
+		rc = refuse_beside_any(s);
 	if (rc == 0)
 		rc = prepare(s, "INSERT INTO jobs(kind, state, started, pid, heartbeat, details) "
 			     "VALUES(?1, 'running', ?2, ?3, ?2, ?4)", &st);

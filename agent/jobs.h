@@ -44,10 +44,11 @@ void sv_jobs_close(sv_jobs *s);
 
 /*
  * Records a new running job of kind ("backup", "restore", "check",
- * "prune", "copy") owned by this process, with details (may be NULL; not
- * taken). Only one backup runs per machine: while another running backup
- * job's process is alive, a new backup is refused with SV_EBUSY naming
- * that job, its process and its start.
+ * "prune", "copy", "cache") owned by this process, with details (may be
+ * NULL; not taken). Only one backup runs per machine: while another
+ * running backup job's process is alive, a new backup is refused with
+ * SV_EBUSY naming that job, its process and its start; so is a backup
+ * while a cache move runs, and a cache move while any job runs.
  */
 int sv_jobs_begin(sv_jobs *s, const char *kind, const json_t *details,
 		  int64_t *id);
@@ -109,6 +110,10 @@ typedef struct sv_agent_job {
  * job is running).
  */
 int sv_agent_job_start(sv_agent_job *j, const char *kind, json_t *details);
+/* <state-dir>/logs/job-<id>.log: the job's own log (info and above,
+ * secrets redacted), opened by sv_agent_job_start and named in the job's
+ * details as "log". Caller frees. */
+char *sv_agent_job_log_path(int64_t id);
 /* Records a warning; the job ends completed_with_warnings. */
 void sv_agent_job_warn(sv_agent_job *j, const char *fmt, ...) SV_PRINTF(2, 3);
 /*

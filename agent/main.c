@@ -175,7 +175,9 @@ const sv_cmd_def sv_commands[] = {
 	  "recovery point and wbadmin version of a backup, the preflight checks\n"
 	  "skipped with --skip-check, the files a cancelled restore finished,\n"
 	  "the requests to the vault repeated after network failures\n"
-	  "(\"retries\"), and \"insecure\" when it ran with --insecure.\n" },
+	  "(\"retries\"), \"insecure\" when it ran with --insecure,\n"
+	  "and the job's own log file (<state-dir>/logs/job-<id>.log: its lines\n"
+	  "at info level and above, secrets redacted).\n" },
 	{ "jobs cancel", cmd_jobs_cancel, "Ask a running job to stop",
 	  "usage: sysvault jobs cancel <id>\n"
 	  "\n"
@@ -287,6 +289,60 @@ const sv_cmd_def sv_commands[] = {
 	  "usage: sysvault throttle off\n"
 	  "\n"
 	  "Removes the throttle: cloud transfers use the full bandwidth.\n" },
+	{ "schedule set", cmd_schedule_set, "Back up the system state every day or on given days",
+	  "usage: sysvault schedule set --daily <HH:MM> [--days Mon,Wed,...]\n"
+	  "                             [--retain-daily <days>] [--retain-weekly <weeks>]\n"
+	  "                             [--weekly-on <day>] [--retain-monthly <months>]\n"
+	  "                             [--monthly-on <1-28|last>] [--retain-yearly <years>]\n"
+	  "                             [--yearly-in <month>]\n"
+	  "\n"
+	  "Records the schedule in config.json (\"schedule\") and registers it with\n"
+	  "the system, replacing an earlier one. The time is local, 24-hour;\n"
+	  "--days (three-letter English names) limits it to those days.\n"
+	  "On Windows a Task Scheduler task 'sysvault-backup' (registered with\n"
+	  "'schtasks /Create /XML') runs 'sysvault backup --scheduled' as SYSTEM,\n"
+	  "starts a missed run when the server is back (StartWhenAvailable) and\n"
+	  "never starts a second run beside a running one. On Linux a systemd\n"
+	  "timer and service (/etc/systemd/system/sysvault-backup.timer and\n"
+	  ".service, Persistent=true) are written and enabled; where systemd is\n"
+	  "not running, the cron line and the file it belongs in are printed.\n"
+	  "A non-default --state-dir is passed on to the scheduled run. Needs an\n"
+	  "elevated prompt (Administrators) or root.\n"
+	  "\n"
+	  "The retention options are those of 'sysvault vault prune' (ranges\n"
+	  "there): given here, they are merged over the saved policy and saved\n"
+	  "(\"retention\" in config.json) once the task is registered; every\n"
+	  "scheduled backup applies that policy when it completes.\n" },
+	{ "schedule show", cmd_schedule_show, "Show the schedule and the task that runs it",
+	  "usage: sysvault schedule show [--json]\n"
+	  "\n"
+	  "Prints the schedule from config.json and whether the Task Scheduler\n"
+	  "task or systemd timer exists (and the timer's state). Exit code 1 when\n"
+	  "a schedule is set but the system has no task for it.\n" },
+	{ "schedule remove", cmd_schedule_remove, "Remove the schedule and its task",
+	  "usage: sysvault schedule remove [--json]\n"
+	  "\n"
+	  "Removes the Task Scheduler task or the systemd timer and service, then\n"
+	  "the schedule in config.json. Nothing else changes: the vault and the\n"
+	  "jobs stay.\n" },
+	{ "cache move", cmd_cache_move, "Move the scratch folder (the staging volume) elsewhere",
+	  "usage: sysvault cache move <dir> [--wait] [--delete-old]\n"
+	  "                           [--skip-check PF004|PF005]...\n"
+	  "\n"
+	  "Moves the scratch folder (config \"scratch\", default\n"
+	  "<state-dir>\\Scratch), which holds the staging volume wbadmin writes,\n"
+	  "to <dir>: an absolute, new or empty folder. It checks <dir> with the\n"
+	  "preflight's scratch-folder checks (PF004, PF005; --skip-check leaves\n"
+	  "one out) and for room, detaches\n"
+	  "the staging volume, copies the folder (never moves it), compares the\n"
+	  "copy byte for byte with the original, then names <dir> in config.json\n"
+	  "(one atomic write) and attaches the staging volume there. The move is a\n"
+	  "job ('sysvault jobs'): it is refused while any job runs (a backup, a\n"
+	  "seeding 'vault copy') unless --wait, which waits for them to end, and\n"
+	  "backups are refused while it runs. A failure or a cancel leaves the\n"
+	  "old folder in use and removes the partial copy. The old copy is kept\n"
+	  "unless --delete-old, or you answer yes on a terminal. The vault cache\n"
+	  "and the job store stay in the state directory.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -19,9 +19,10 @@
 static struct {
 	sv_log_level level;
 	FILE *file;
+	FILE *job;    /* the running job's own log: info and above */
 	char *secrets[MAX_SECRETS];
 	int nsecrets;
-} g_log = { SV_LOG_WARN, NULL, { NULL }, 0 };
+} g_log = { SV_LOG_WARN, NULL, NULL, { NULL }, 0 };
 
 void sv_log_set_level(sv_log_level level)
 {
@@ -50,6 +51,25 @@ void sv_log_close(void)
 	if (g_log.file)
 		fclose(g_log.file);
 	g_log.file = NULL;
+}
+
+int sv_log_open_job_file(const char *path)
+{
+	FILE *f;
+
+	sv_log_close_job_file();
+	f = fopen(path, "a");
+	if (!f)
+		return sv_error_set_errno(SV_EIO, "cannot open the job log '%s'", path);
+	g_log.job = f;
+	return 0;
+}
+
+void sv_log_close_job_file(void)
+{
+	if (g_log.job)
+		fclose(g_log.job);
+	g_log.job = NULL;
 }
 
 void sv_log_add_secret(const char *secret)
@@ -156,7 +176,7 @@ void sv_log(sv_log_level level, const char *fmt, ...)
 	va_list ap;
 	int rc;
 
-	if (level > g_log.level && !g_log.file)
+	if (level > g_log.level && !g_log.file && !(g_log.job && level <= SV_LOG_INFO))
 		return;
 	sv_buf_init(&b, 64 * 1024);
 	va_start(ap, fmt);
@@ -166,11 +186,15 @@ void sv_log(sv_log_level level, const char *fmt, ...)
 		sv_redact(b.ptr);
 		if (level <= g_log.level)
 			fprintf(stderr, "sysvault: %s: %s", level_name(level), b.ptr);
+		sv_time_format_utc(stamp, sizeof(stamp), sv_time_now());
 		if (g_log.file) {
-			sv_time_format_utc(stamp, sizeof(stamp), sv_time_now());
 			fprintf(g_log.file, "%s %s %s", stamp, level_name(level),
 				b.ptr);
 			fflush(g_log.file);
+		}
+		if (g_log.job && level <= SV_LOG_INFO) {
+			fprintf(g_log.job, "%s %s %s", stamp, level_name(level), b.ptr);
+			fflush(g_log.job);
 		}
 	}
 	sv_buf_release(&b);

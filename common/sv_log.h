@@ -29,6 +29,13 @@ sv_log_level sv_log_get_level(void);
 int sv_log_open_file(const char *path);
 void sv_log_close(void);
 
+/* A second log file for one job's lines (info and above, redacted, with
+ * a UTC stamp), beside --log-file; appended to. Replaces an
+ * earlier one. SV_EIO when it cannot open. Open and close it while no
+ * other thread logs. */
+int sv_log_open_job_file(const char *path);
+void sv_log_close_job_file(void);
+
 /* Registers a secret (copied; strings shorter than 4 bytes are ignored). */
 void sv_log_add_secret(const char *secret);
 void sv_log_clear_secrets(void);

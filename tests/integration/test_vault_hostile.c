@@ -92,6 +92,13 @@ static void test_vault_hostile__escaping_names_are_refused(void **s)
 		assert_int_equal(r.code, 0);
 		cli_done(&r);
 	}
+	{
+		/* So does the folder of the job logs (logs/job-<id>.log). */
+		char *logs = sv_path_join(dir, "logs");
+
+		sv_assert_ok(sv_fs_mkdir_p(logs, 1));
+		free(logs);
+	}
 	for (i = 0; bad[i]; i++) {
 		const char *a[] = { "restore", "--point", id, "--to", to,
 				    "--vault", vpath, NULL };

@@ -68,6 +68,36 @@ static void test_log__file_gets_redacted_debug_lines(void **s)
 	free(dir);
 }
 
+/* The job's own file: info and above, redacted, beside the --log-file. */
+static void test_log__job_file_gets_redacted_info_lines(void **s)
+{
+	char *dir = sv_test_tmpdir("joblog"), *path, *text = NULL;
+	size_t len;
+
+	(void)s;
+	assert_non_null(dir);
+	path = sv_path_join(dir, "job-7.log");
+	sv_assert_ok(sv_log_open_job_file(path));
+	sv_log_set_level(SV_LOG_ERROR);
+	sv_log_add_secret("s3cr3t-value-1234");
+	sv_log_info("wbadmin: using s3cr3t-value-1234");
+	sv_log_debug("not for the job log");
+	sv_log_warn("a warning");
+	sv_log_close_job_file();
+	sv_log_info("after the job");
+	sv_assert_ok(sv_fs_read_all(&text, &len, path, 4096));
+	assert_non_null(strstr(text, "info wbadmin: using ***"));
+	assert_non_null(strstr(text, "warning a warning"));
+	assert_null(strstr(text, "s3cr3t"));
+	assert_null(strstr(text, "not for the job log"));
+	assert_null(strstr(text, "after the job"));
+	sv_log_clear_secrets();
+	free(text);
+	free(path);
+	sv_fs_remove_tree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -75,6 +105,7 @@ int main(void)
 		cmocka_unit_test(test_log__sas_and_shared_key_are_redacted),
 		cmocka_unit_test(test_log__short_strings_are_not_secrets),
 		cmocka_unit_test(test_log__file_gets_redacted_debug_lines),
+		cmocka_unit_test(test_log__job_file_gets_redacted_info_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
