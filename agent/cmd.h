@@ -77,5 +77,6 @@ int cmd_preflight(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
 int cmd_jobs_show(int argc, char **argv);
 int cmd_jobs_cancel(int argc, char **argv);
+int cmd_vault_copy(int argc, char **argv);
 
 #endif

@@ -151,6 +151,27 @@ const sv_cmd_def sv_commands[] = {
 	  "one it was writing; 'sysvault jobs show <id>' lists the finished files\n"
 	  "(\"files_restored\" in the details). A vault check runs to its end.\n"
 	  "A job that has already ended is refused: \"job N is not running\".\n" },
+	{ "vault copy", cmd_vault_copy, "Copy the vault to another location (resumable)",
+	  "usage: sysvault vault copy --to <url> [--to-endpoint <url>]\n"
+	  "                           [--to-secret-file <file>] [--to-region <region>]\n"
+	  "                           [--vault <url>] [--passphrase-file <file>] [--json]\n"
+	  "\n"
+	  "Copies every object of the vault that the destination does not hold\n"
+	  "yet: a directory, azure://<account>/<container>/<prefix> or\n"
+	  "s3://<bucket>/<prefix> (docs/cloud.md), created when missing. Config\n"
+	  "and keys go first, then the data packs, then the index objects, then\n"
+	  "the recovery points: an interrupted copy never leaves a point whose\n"
+	  "data is missing, and running the command again copies only what is\n"
+	  "missing. Every pack, index and point is checked against its SHA-256\n"
+	  "name before it is written; config and keys are read back. The copy is\n"
+	  "the same vault (same id, same passphrase). A destination that holds\n"
+	  "another vault is refused.\n"
+	  "\n"
+	  "The destination's endpoint, credentials and region come from\n"
+	  "--to-endpoint, --to-secret-file (first line: the Azure account key or\n"
+	  "SAS token, or \"<access key id>:<secret key>\" for S3) and --to-region,\n"
+	  "else from the environment, as for the source. Ctrl-C or 'sysvault jobs\n"
+	  "cancel' stops it (exit code 4); run it again to finish.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 
