@@ -3,7 +3,7 @@
  * directory, container or bucket), resumably.
  *
  * Objects go over in the order that keeps the destination consistent at
- * every instant: config and keys, then data packs, then index objects,
+ * every instant: keys and config, then data packs, then index objects,
  * then points and machines. An index object names only packs already
  * there, a point only chunks already indexed there, so an interrupted
  * copy never leaves a point whose data is missing. The source is listed
@@ -23,16 +23,20 @@
 #include <string.h>
 
 #include "sv_log.h"
+#include "sv_thread.h"
 #include "sv_time.h"
 #include "vault_int.h"
 
 #define COPY_SMALL_MAX ((size_t)1 << 20) /* config and key files */
+#define COPY_THREADS 4			  /* objects in flight by default */
+#define COPY_THREADS_MAX 32
 
-/* Kinds in the order they are written. */
-enum { K_CONFIG, K_KEYS, K_DATA, K_INDEX, K_POINTS, K_MACHINES, K_COUNT };
+/* Kinds in the order they are written: the keys before the config, as
+ * vault init does, so that a destination with a config always opens. */
+enum { K_KEYS, K_CONFIG, K_DATA, K_INDEX, K_POINTS, K_MACHINES, K_COUNT };
 
 static const char *const kind_prefix[K_COUNT] = {
-	"config", "keys/", "data/", "index/", "points/", "machines/"};
+	"keys/", "config", "data/", "index/", "points/", "machines/"};
 
 /* The order the source is listed in: dependents before what they need. */
 static const int list_order[K_COUNT] = {K_POINTS, K_MACHINES, K_INDEX,
@@ -57,6 +61,12 @@ typedef struct copy_ctx {
 	vault_copy_result *r;
 	copy_set src;
 	copy_set have; /* at the destination, sorted by name */
+	unsigned threads;
+	/* The workers of one kind share these, under mu. */
+	sv_mutex *mu;
+	size_t next, end; /* objects [next, end) still to do */
+	int failed;	  /* the first error; the others stop */
+	char *err;	  /* its message (errors are per thread) */
 	vault_progress p;
 } copy_ctx;
 
@@ -168,6 +178,34 @@ static char *config_id(const sv_buf *cfg)
 	return out;
 }
 
+/* An object of the source, by name. */
+static const copy_obj *in_source(const copy_ctx *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->src.n; i++)
+		if (strcmp(c->src.o[i].name, name) == 0)
+			return &c->src.o[i];
+	return NULL;
+}
+
+/* No config: empty, or the key files of a copy of this vault that was
+ * interrupted before its config (key names are 128 random bits). */
+static int check_no_config(const copy_ctx *c, const char *dst_url)
+{
+	size_t i;
+
+	for (i = 0; i < c->have.n; i++)
+		if (!sv_str_startswith(c->have.o[i].name, "keys/") ||
+		    !in_source(c, c->have.o[i].name))
+			return sv_error_set(SV_EEXISTS,
+					    "'%s' holds objects but no vault "
+					    "config ('%s'): copy into an empty "
+					    "location",
+					    dst_url, c->have.o[i].name);
+	return 0;
+}
+
 /* The destination must be empty, or hold this same vault (a copy made
  * before, complete or not). */
 static int check_destination(copy_ctx *c, const char *dst_url)
@@ -177,18 +215,8 @@ static int check_destination(copy_ctx *c, const char *dst_url)
 	char *id = NULL;
 	int rc;
 
-	if ((rc = d->ops->list(d, "", on_dst_name, &c->have)) != 0)
-		return rc;
-	if (c->have.n)
-		qsort(c->have.o, c->have.n, sizeof(*c->have.o), by_name);
-	if (!have(c, "config")) {
-		if (c->have.n == 0)
-			return 0;
-		return sv_error_set(SV_EEXISTS,
-				    "'%s' holds objects but no vault config: "
-				    "copy into an empty location",
-				    dst_url);
-	}
+	if (!have(c, "config"))
+		return check_no_config(c, dst_url);
 	sv_buf_init(&cfg, COPY_SMALL_MAX);
 	if ((rc = d->ops->get(d, "config", 0, UINT64_MAX, &cfg)) == 0 &&
 	    (id = config_id(&cfg)) == NULL)
@@ -202,6 +230,16 @@ static int check_destination(copy_ctx *c, const char *dst_url)
 				  c->v->id);
 	free(id);
 	sv_buf_release(&cfg);
+	return rc;
+}
+
+/* What the destination holds, sorted by name. */
+static int list_destination(copy_ctx *c)
+{
+	int rc = c->dst->ops->list(c->dst, "", on_dst_name, &c->have);
+
+	if (rc == 0 && c->have.n)
+		qsort(c->have.o, c->have.n, sizeof(*c->have.o), by_name);
 	return rc;
 }
 
@@ -256,7 +294,8 @@ static int verify_readback(copy_ctx *c, const copy_obj *ob,
 	return rc;
 }
 
-static int copy_one(copy_ctx *c, const copy_obj *ob)
+/* Copies one object; *bytes gets its size. Runs on several threads. */
+static int copy_one(copy_ctx *c, const copy_obj *ob, uint64_t *bytes)
 {
 	vault_backend *s = c->v->be;
 	int small = ob->kind == K_CONFIG || ob->kind == K_KEYS;
@@ -276,43 +315,116 @@ static int copy_one(copy_ctx *c, const copy_obj *ob)
 		rc = c->dst->ops->put(c->dst, ob->name, data.ptr, data.len);
 	if (rc == 0 && small)
 		rc = verify_readback(c, ob, &data);
-	if (rc == 0) {
-		c->r->objects_copied++;
-		c->r->bytes_copied += data.len;
-		c->p.bytes_stored += data.len;
-	}
+	*bytes = data.len;
 	sv_buf_release(&data);
 	return rc;
 }
 
 /* An object the destination already has: same size, or it is damaged. */
-static int present(copy_ctx *c, const copy_obj *ob, const copy_obj *there)
+static int check_present(const copy_obj *ob, const copy_obj *there)
 {
-	if (there->size != ob->size)
-		return sv_error_set(SV_ECORRUPT,
-				    "'%s' at the destination has %llu bytes, "
-				    "the source's %llu: the destination is "
-				    "damaged; check it with 'sysvault vault "
-				    "check'",
-				    ob->name, (unsigned long long)there->size,
-				    (unsigned long long)ob->size);
-	c->r->objects_present++;
-	return 0;
+	if (there->size == ob->size)
+		return 0;
+	return sv_error_set(SV_ECORRUPT,
+			    "'%s' at the destination has %llu bytes, the "
+			    "source's %llu: the destination is damaged; check "
+			    "it with 'sysvault vault check'",
+			    ob->name, (unsigned long long)there->size,
+			    (unsigned long long)ob->size);
 }
 
-static void progress(copy_ctx *c, const copy_obj *ob)
+/* The next object of the current kind for a worker, or NULL when done or
+ * stopped. */
+static const copy_obj *take(copy_ctx *c)
 {
-	c->p.files_done++;
-	c->p.bytes_done += ob->size;
-	c->p.current = ob->name;
-	if (c->o && c->o->progress)
-		c->o->progress(c->o->ud, &c->p);
+	const copy_obj *ob = NULL;
+
+	sv_mutex_lock(c->mu);
+	if (!c->failed && c->next < c->end)
+		ob = &c->src.o[c->next++];
+	sv_mutex_unlock(c->mu);
+	return ob;
 }
 
+/* Records one object's outcome (and reports progress) under the lock. */
+static void done(copy_ctx *c, const copy_obj *ob, int rc, int copied,
+		 uint64_t bytes)
+{
+	sv_mutex_lock(c->mu);
+	if (rc != 0 && !c->failed) {
+		c->failed = rc;
+		c->err = sv_strdup(sv_error_msg());
+	} else if (rc == 0) {
+		if (copied) {
+			c->r->objects_copied++;
+			c->r->bytes_copied += bytes;
+			c->p.bytes_stored += bytes;
+		} else {
+			c->r->objects_present++;
+		}
+		c->p.files_done++;
+		c->p.bytes_done += ob->size;
+		c->p.current = ob->name;
+		if (c->o && c->o->progress)
+			c->o->progress(c->o->ud, &c->p);
+	}
+	sv_mutex_unlock(c->mu);
+}
+
+static int cancelled(copy_ctx *c)
+{
+	if (!c->o || !c->o->cancel || !c->o->cancel(c->o->ud))
+		return 0;
+	return sv_error_set(SV_ECANCELLED,
+			    "copy cancelled: run it again to finish (what was "
+			    "copied stays)");
+}
+
+static void worker(void *arg)
+{
+	copy_ctx *c = arg;
+	const copy_obj *ob, *there;
+	uint64_t bytes;
+	int rc;
+
+	while ((ob = take(c)) != NULL) {
+		bytes = 0;
+		there = have(c, ob->name);
+		if ((rc = cancelled(c)) == 0)
+			rc = there ? check_present(ob, there)
+				   : copy_one(c, ob, &bytes);
+		done(c, ob, rc, !there, bytes);
+	}
+}
+
+/* The objects [lo, hi) (one kind) on the worker threads. */
+static int copy_kind(copy_ctx *c, size_t lo, size_t hi)
+{
+	sv_thread *t[COPY_THREADS_MAX];
+	unsigned i, n = 0;
+	int rc = 0;
+
+	c->next = lo;
+	c->end = hi;
+	for (i = 0; i < c->threads && i < hi - lo; i++) {
+		if ((rc = sv_thread_start(&t[n], worker, c)) != 0)
+			break;
+		n++;
+	}
+	if (n == 0 && rc == 0)
+		worker(c);
+	for (i = 0; i < n; i++)
+		sv_thread_join(t[i]);
+	if (c->failed)
+		return sv_error_set(c->failed, "%s", c->err ? c->err : "");
+	return rc;
+}
+
+/* Kind after kind: everything of one kind is at the destination before
+ * the next kind starts. */
 static int copy_all(copy_ctx *c)
 {
-	const copy_obj *there;
-	size_t i;
+	size_t i, lo = 0;
 	int rc = 0;
 
 	c->p.phase = "copy";
@@ -321,19 +433,11 @@ static int copy_all(copy_ctx *c)
 		c->p.bytes_total += c->src.o[i].size;
 	}
 	c->r->objects = c->src.n;
-	for (i = 0; i < c->src.n && rc == 0; i++) {
-		const copy_obj *ob = &c->src.o[i];
-
-		if (c->o && c->o->cancel && c->o->cancel(c->o->ud))
-			return sv_error_set(SV_ECANCELLED,
-					    "copy cancelled: %llu objects "
-					    "copied; run it again to finish",
-					    (unsigned long long)
-						    c->r->objects_copied);
-		there = have(c, ob->name);
-		rc = there ? present(c, ob, there) : copy_one(c, ob);
-		if (rc == 0)
-			progress(c, ob);
+	for (i = 1; i <= c->src.n && rc == 0; i++) {
+		if (i < c->src.n && c->src.o[i].kind == c->src.o[lo].kind)
+			continue;
+		rc = copy_kind(c, lo, i);
+		lo = i;
 	}
 	return rc;
 }
@@ -353,6 +457,10 @@ int vault_copy(vault *v, const char *dst_url, const vault_access *dst_acc,
 	c.v = v;
 	c.o = o;
 	c.r = r;
+	c.threads = dst_acc && dst_acc->transfers ? dst_acc->transfers
+						  : COPY_THREADS;
+	if (c.threads > COPY_THREADS_MAX)
+		c.threads = COPY_THREADS_MAX;
 	if (!dst_url || !dst_url[0])
 		return sv_error_set(SV_EINVAL, "no destination given for the copy");
 	if (strcmp(dst_url, v->be->url) == 0)
@@ -360,15 +468,19 @@ int vault_copy(vault *v, const char *dst_url, const vault_access *dst_acc,
 				    "'%s' is the vault itself: copy to another "
 				    "location",
 				    dst_url);
-	if ((rc = vault__backend_open(&c.dst, dst_url, dst_acc, 1)) == 0 &&
-	    (rc = check_destination(&c, dst_url)) == 0 &&
-	    (rc = list_source(&c)) == 0)
+	if ((rc = sv_mutex_new(&c.mu)) == 0 &&
+	    (rc = vault__backend_open(&c.dst, dst_url, dst_acc, 1)) == 0 &&
+	    (rc = list_destination(&c)) == 0 &&
+	    (rc = list_source(&c)) == 0 &&
+	    (rc = check_destination(&c, dst_url)) == 0)
 		rc = copy_all(&c);
 	if (rc != 0 && rc != SV_ECANCELLED)
 		sv_error_prefix("copy to '%s'", dst_url);
 	r->retries = c.dst ? atomic_load(&c.dst->retries) : 0;
 	r->elapsed_ms = sv_time_mono_ms() - t0;
 	vault__backend_close(c.dst);
+	sv_mutex_free(c.mu);
+	free(c.err);
 	set_free(&c.src);
 	set_free(&c.have);
 	return rc;

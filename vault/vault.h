@@ -236,11 +236,13 @@ typedef struct vault_copy_result {
 /*
  * Copies every object of v that dst_url (opened with dst_acc; NULL: the
  * environment) does not hold yet, creating the destination's directory,
- * container or bucket when missing: config and keys, then data packs, then
+ * container or bucket when missing: keys and config, then data packs, then
  * index objects, then points and machines, so that an interrupted copy
  * never leaves a point whose data is missing; running it again copies
  * only what is missing. Content-addressed objects are checked against
  * their names before they are written, config and keys read back.
+ * Up to dst_acc->transfers objects (default 4) travel at once, all of one
+ * kind before the next kind starts.
  * SV_EEXISTS when the destination holds another vault (or objects that are
  * no vault); SV_ECORRUPT when a source object does not match its name (it
  * is not copied) or the destination holds a damaged one; SV_ECANCELLED.
