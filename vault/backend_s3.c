@@ -236,6 +236,22 @@ static int is_code(const vault_http_resp *resp, const char *code)
 	return strcmp(resp->error_code, code) == 0;
 }
 
+/* Credential errors some of which come as 400, not 403 (ExpiredToken,
+ * InvalidToken). */
+static int auth_code(const vault_http_resp *resp)
+{
+	static const char *const codes[] = {
+		"SignatureDoesNotMatch", "InvalidAccessKeyId", "ExpiredToken",
+		"TokenRefreshRequired", "InvalidToken", "RequestTimeTooSkewed",
+		"AccessDenied"};
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (is_code(resp, codes[i]))
+			return 1;
+	return 0;
+}
+
 /* A refusal of the credentials: one line naming the bucket and the fix. */
 static int auth_fail(const s3_backend *s, const vault_http_resp *resp)
 {
@@ -311,7 +327,7 @@ static int s3_fail(const s3_backend *s, const char *op, const char *name,
 {
 	int code;
 
-	if (resp->status == 401 || resp->status == 403)
+	if (resp->status == 401 || resp->status == 403 || auth_code(resp))
 		return auth_fail(s, resp);
 	if (resp->status == 301 || is_code(resp, "PermanentRedirect") ||
 	    is_code(resp, "AuthorizationHeaderMalformed"))
