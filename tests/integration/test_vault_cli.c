@@ -749,19 +749,26 @@ static void test_vault_cli__killed_backups_never_break_the_vault(void **state)
 	/* Killed two thirds through, a run has written packs but no index:
 	 * the next run indexes and reuses them instead of storing again. */
 	{
-		static const unsigned frac[] = { 66, 80, 55, 90, 45 }; /* percent */
+		unsigned pct = 66, step = 12;
 		cli_run r;
-		int k, left = 0;
+		int k, cut, left = 0;
 
 		/* A busy machine may finish sooner or later than the reference
-		 * run: try other points (with new data) until a cut run has
-		 * left packs that no index names. */
-		for (k = 0; k < 5 && !left; k++) {
+		 * run: cut later when a cut run had written no pack yet,
+		 * earlier when the run finished, until one leaves packs that
+		 * no index names (new data each time). */
+		for (k = 0; k < 10 && !left; k++) {
 			fill(buf, total, 1000 + (uint64_t)k);
 			write_file(e->src, "a.vhdx", buf, a_len);
-			cli_killed(&r, a, (unsigned)(full_ms * frac[k] / 100));
-			left = r.code == -1 && unindexed_packs(e) > 0;
+			cli_killed(&r, a, (unsigned)(full_ms * pct / 100));
+			cut = r.code == -1;
 			cli_done(&r);
+			left = cut && unindexed_packs(e) > 0;
+			if (!cut)
+				pct = pct > step + 5 ? pct - step : 5;
+			else if (!left)
+				pct = pct + step < 98 ? pct + step : 98;
+			step = step > 3 ? step * 3 / 4 : 3;
 		}
 		assert_true(left);
 	}
