@@ -659,13 +659,14 @@ static void test_vault_cli__sync_rebuilds_a_lost_cache(void **state)
 static void test_vault_cli__write_failure_leaves_vault_usable(void **state)
 {
 	env *e = *state;
-	uint8_t *buf = malloc(4 << 20);
+	uint8_t *buf;
 	struct rlimit old, lim;
 	const char *a[] = { "backup", "--source-dir", e->src, "--vault", e->vault, NULL };
 	cli_run r;
 	json_t *s;
 
 	local_only(e);
+	buf = malloc(4 << 20);
 	fill(buf, 4 << 20, 5);
 	write_file(e->src, "f.bin", buf, 4 << 20);
 	init_vault(e);
