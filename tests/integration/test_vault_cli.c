@@ -869,6 +869,38 @@ static void test_vault_cli__format_v1_fixture_restores(void **state)
 	free(copy);
 }
 
+/* The preflight reaches the vault (PF012) and, where the service has a
+ * clock, compares it with this machine's (PF011: Date header). */
+static void test_vault_cli__preflight_reaches_the_vault(void **state)
+{
+	env *e = *state;
+	const char *pf[] = { "--json", "preflight", "--vault", e->vault,
+			     "--skip-check", "PF009", NULL };
+	json_t *rep = NULL, *c;
+	cli_run r;
+	size_t i;
+	int found = 0;
+
+	init_vault(e);
+	cli(&r, pf);
+	assert_true(r.code == 0 || r.code == 1 || r.code == 2);
+	sv_assert_ok(sv_json_parse(&rep, r.out.ptr, r.out.len, "preflight"));
+	json_array_foreach(json_object_get(rep, "checks"), i, c) {
+		const char *id = json_string_value(json_object_get(c, "id"));
+		const char *v = json_string_value(json_object_get(c, "verdict"));
+		const char *want = !strcmp(id, "PF011") && !e->cloud ? "skip" : "pass";
+
+		if (strcmp(id, "PF011") != 0 && strcmp(id, "PF012") != 0)
+			continue;
+		found++;
+		if (strncmp(v, want, strlen(want)) != 0)
+			fail_msg("%s is %s, expected %s: %s", id, v, want, r.out.ptr);
+	}
+	assert_int_equal(found, 2);
+	json_decref(rep);
+	cli_done(&r);
+}
+
 /* ---- vault copy: from a local vault into the target under test ---- */
 
 /* A local source vault holding one backup of e->src. */
@@ -1132,6 +1164,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vault_cli__killed_backups_never_break_the_vault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__system_state_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__format_v1_fixture_restores, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_cli__preflight_reaches_the_vault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__copy_restores_bit_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__interrupted_copy_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__copy_refuses_another_vault, setup, teardown),
