@@ -763,8 +763,13 @@ static void test_vault_cli__killed_backups_never_break_the_vault(void **state)
 			write_file(e->src, "a.vhdx", buf, a_len);
 			cli_killed(&r, a, (unsigned)(full_ms * pct / 100));
 			cut = r.code == -1;
+			if (!cut && r.code != 0)
+				fail_msg("backup failed (%d): %s", r.code, r.err.ptr);
 			cli_done(&r);
 			left = cut && unindexed_packs(e) > 0;
+			print_message("cut at %u%% of %llu ms: %s\n", pct,
+				      (unsigned long long)full_ms,
+				      !cut ? "finished" : left ? "packs left" : "no packs yet");
 			if (!cut)
 				pct = pct > step + 5 ? pct - step : 5;
 			else if (!left)
@@ -1104,6 +1109,21 @@ static void test_vault_cli__interrupted_copy_resumes(void **state)
 	}
 	if (e->cloud)
 		assert_true(killed >= 1);
+	{
+		/* Ctrl-C: a cancelled copy (exit code 4), or one that had
+		 * already finished; what it copied stays usable. */
+		const char *a[] = { "vault", "copy", "--vault", src, "--to",
+				    e->vault, NULL };
+		cli_run r;
+
+		cli_env[3] = NULL;
+		cli_interrupted(&r, a, (unsigned)(full_ms / 2));
+		assert_true(r.code == 4 || r.code == 0);
+		if (r.code == 4)
+			assert_non_null(strstr(r.err.ptr, "cancelled"));
+		cli_done(&r);
+		partial_copy_is_consistent(e);
+	}
 	c = copy_ok(e, src);
 	restore(e, point_of(s), e->out);
 	compare_trees(e->src, e->out);
