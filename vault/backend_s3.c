@@ -43,15 +43,15 @@
 /* Keys of the conditional-write probe: outside the vault's names, which
  * list() skips. */
 #define S3_PROBE_PREFIX "sysvault-probe-"
-#define S3_EMPTY_SHA256 \
+#define S3_EMPTY_SHA256                                                        \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /* How the service treats If-None-Match: * on PUT. */
 enum {
-	COND_UNKNOWN,	/* not probed yet: HEAD first, send the header */
-	COND_HONOURED,	/* 412 when taken: the header alone suffices */
-	COND_IGNORED,	/* overwrites: HEAD first */
-	COND_REJECTED	/* 501 or 400 NotImplemented: HEAD, no header */
+	COND_UNKNOWN,  /* not probed yet: HEAD first, send the header */
+	COND_HONOURED, /* 412 when taken: the header alone suffices */
+	COND_IGNORED,  /* overwrites: HEAD first */
+	COND_REJECTED  /* 501 or 400 NotImplemented: HEAD, no header */
 };
 
 typedef struct s3_backend {
@@ -59,7 +59,7 @@ typedef struct s3_backend {
 	vault_http *http;
 	char *origin; /* "https://host[:port]" requests go to */
 	char *host;   /* the Host header (signed) */
-	char *root;   /* path before the key: "/<bucket>" or "" (+ endpoint's) */
+	char *root; /* path before the key: "/<bucket>" or "" (+ endpoint's) */
 	char *bucket;
 	char *prefix; /* "" or ending with '/' */
 	char *region;
@@ -141,8 +141,8 @@ static int sign_request(void *ud, vault_http_req *req)
 	in.content_length = strcmp(req->method, "PUT") == 0 ? req->body_len : 0;
 	sv_buf_init(&auth, 4096);
 	if ((rc = vault__s3_authorization(&auth, s->access_key, s->secret_key,
-					  s->region, date, &in,
-					  g->payload)) == 0)
+					  s->region, date, &in, g->payload)) ==
+	    0)
 		rc = vault__http_req_header(req, "Authorization", "%s",
 					    auth.ptr);
 	sv_buf_release(&auth);
@@ -165,7 +165,8 @@ static int s3_prepare(s3_backend *s, vault_http_req *r, s3_sign *g,
 	if (!g->payload[0]) {
 		uint8_t d[32];
 
-		vault__sha256(d, r->body ? r->body : "", r->body ? r->body_len : 0);
+		vault__sha256(d, r->body ? r->body : "",
+			      r->body ? r->body_len : 0);
 		sv_hex_encode(g->payload, d, sizeof(d));
 	}
 	if ((rc = sv_buf_adds(&path, s->root)) != 0 ||
@@ -241,8 +242,9 @@ static int is_code(const vault_http_resp *resp, const char *code)
 static int auth_code(const vault_http_resp *resp)
 {
 	static const char *const codes[] = {
-		"SignatureDoesNotMatch", "InvalidAccessKeyId", "ExpiredToken",
-		"TokenRefreshRequired", "InvalidToken", "RequestTimeTooSkewed",
+		"SignatureDoesNotMatch", "InvalidAccessKeyId",
+		"ExpiredToken",		 "TokenRefreshRequired",
+		"InvalidToken",		 "RequestTimeTooSkewed",
 		"AccessDenied"};
 	size_t i;
 
@@ -375,11 +377,12 @@ static int create_bucket(s3_backend *s)
 	vault__http_resp_init(&resp);
 	/* us-east-1 is the default location and refuses to be named. */
 	if (strcmp(s->region, "us-east-1") != 0) {
-		body = sv_aprintf("<CreateBucketConfiguration xmlns=\"http://s3."
-				  "amazonaws.com/doc/2006-03-01/\"><Location"
-				  "Constraint>%s</LocationConstraint></Create"
-				  "BucketConfiguration>",
-				  s->region);
+		body = sv_aprintf(
+			"<CreateBucketConfiguration xmlns=\"http://s3."
+			"amazonaws.com/doc/2006-03-01/\"><Location"
+			"Constraint>%s</LocationConstraint></Create"
+			"BucketConfiguration>",
+			s->region);
 		if (!body) {
 			rc = SV_ENOMEM;
 			goto done;
@@ -568,8 +571,8 @@ static int get_answer(s3_backend *s, const char *name, uint64_t off,
 }
 
 /* One GET into out (appended at start); the answer stays in resp. */
-static int get_once(s3_backend *s, const char *name, uint64_t off,
-		    uint64_t len, sv_buf *out, vault_http_resp *resp)
+static int get_once(s3_backend *s, const char *name, uint64_t off, uint64_t len,
+		    sv_buf *out, vault_http_resp *resp)
 {
 	size_t start = out->len;
 	vault_http_req r;
@@ -589,8 +592,7 @@ static int get_once(s3_backend *s, const char *name, uint64_t off,
 
 /* 1 when the ETag is a plain MD5 (32 hex digits, no "-<parts>") that
  * differs from the bytes' MD5; 0 when it matches or says nothing. */
-static int etag_differs(const vault_http_resp *resp, const void *data,
-			size_t n)
+static int etag_differs(const vault_http_resp *resp, const void *data, size_t n)
 {
 	char tag[40], hex[33];
 	const char *e = resp->etag;
@@ -686,8 +688,8 @@ static int s3_get(vault_backend *b, const char *name, uint64_t off,
 /* ---- put ---- */
 
 /* The name is taken: 0 when it holds exactly these bytes. */
-static int compare_existing(s3_backend *s, const char *name,
-			    const void *data, size_t n)
+static int compare_existing(s3_backend *s, const char *name, const void *data,
+			    size_t n)
 {
 	uint64_t size = 0;
 	sv_buf got;
@@ -727,8 +729,8 @@ static int content_md5(char out[32], const void *data, size_t n)
 
 /* One PUT of key (a vault name, or the probe's); cond: send
  * If-None-Match: *. */
-static int put_once(s3_backend *s, const char *key, const void *data,
-		    size_t n, int cond, vault_http_resp *resp)
+static int put_once(s3_backend *s, const char *key, const void *data, size_t n,
+		    int cond, vault_http_resp *resp)
 {
 	vault_http_req r;
 	s3_sign g = {0};
@@ -740,8 +742,8 @@ static int put_once(s3_backend *s, const char *key, const void *data,
 	r.body_len = n;
 	if ((rc = content_md5(md5, data, n)) == 0 &&
 	    (rc = s3_prepare(s, &r, &g, key, NULL)) == 0 &&
-	    (!cond || (rc = vault__http_req_header(&r, "If-None-Match",
-						   "*")) == 0) &&
+	    (!cond ||
+	     (rc = vault__http_req_header(&r, "If-None-Match", "*")) == 0) &&
 	    (rc = vault__http_req_header(&r, "Content-MD5", "%s", md5)) == 0 &&
 	    (rc = vault__http_req_header(&r, "Content-Type",
 					 "application/octet-stream")) == 0)
@@ -1093,8 +1095,8 @@ static int parse_url(s3_backend *s, const char *rest, const char *url)
 	const char *sl = strchr(rest, '/'), *p;
 	size_t pl;
 
-	s->bucket = sl ? sv_strndup(rest, (size_t)(sl - rest))
-		       : sv_strdup(rest);
+	s->bucket =
+		sl ? sv_strndup(rest, (size_t)(sl - rest)) : sv_strdup(rest);
 	for (p = sl ? sl : ""; *p == '/'; p++)
 		;
 	pl = strlen(p);
@@ -1125,10 +1127,11 @@ static int path_style(const s3_backend *s, int have_endpoint, int *out)
 	else if (strcmp(v, "1") == 0 || strcmp(v, "0") == 0)
 		*out = v[0] == '1';
 	else
-		rc = sv_error_set(SV_EINVAL,
-				  "SYSVAULT_S3_PATH_STYLE is '%s': set it to 1 "
-				  "(path-style) or 0 (virtual-host), or unset it",
-				  v);
+		rc = sv_error_set(
+			SV_EINVAL,
+			"SYSVAULT_S3_PATH_STYLE is '%s': set it to 1 "
+			"(path-style) or 0 (virtual-host), or unset it",
+			v);
 	free(v);
 	return rc;
 }
@@ -1187,11 +1190,10 @@ static int set_endpoint(s3_backend *s, const vault_access *acc)
 	else if ((rc = path_style(s, ep && ep[0], &path)) == 0) {
 		/* AWS's China regions live under their own domain. */
 		if (!ep || !ep[0])
-			def = sv_aprintf("https://s3.%s.amazonaws.com%s",
-					 s->region,
-					 sv_str_startswith(s->region, "cn-")
-						 ? ".cn"
-						 : "");
+			def = sv_aprintf(
+				"https://s3.%s.amazonaws.com%s", s->region,
+				sv_str_startswith(s->region, "cn-") ? ".cn"
+								    : "");
 		rc = def || (ep && ep[0]) ? set_address(s, def ? def : ep, path)
 					  : SV_ENOMEM;
 	}
@@ -1251,8 +1253,8 @@ static int set_credentials(s3_backend *s, const vault_access *acc)
 		sv_log_add_secret(s->secret_key);
 	if (s->token)
 		sv_log_add_secret(s->token);
-	if (rc == 0 && (!s->access_key || !s->access_key[0] ||
-			!s->secret_key || !s->secret_key[0]))
+	if (rc == 0 && (!s->access_key || !s->access_key[0] || !s->secret_key ||
+			!s->secret_key[0]))
 		rc = no_credentials(s);
 	return rc;
 }

@@ -28,7 +28,7 @@
 #include "vault_int.h"
 
 #define COPY_SMALL_MAX ((size_t)1 << 20) /* config and key files */
-#define COPY_THREADS 4			  /* objects in flight by default */
+#define COPY_THREADS 4			 /* objects in flight by default */
 #define COPY_THREADS_MAX 32
 
 /* Kinds in the order they are written: the keys before the config, as
@@ -226,8 +226,7 @@ static int check_destination(copy_ctx *c, const char *dst_url)
 				  "'%s' holds another vault (id %.16s...), not "
 				  "a copy of %.16s...: copy into an empty "
 				  "location",
-				  dst_url, id[0] ? id : "unreadable",
-				  c->v->id);
+				  dst_url, id[0] ? id : "unreadable", c->v->id);
 	free(id);
 	sv_buf_release(&cfg);
 	return rc;
@@ -275,8 +274,7 @@ static int verify_hash(const copy_obj *ob, const sv_buf *data)
 }
 
 /* Config and key files: read back and compared. */
-static int verify_readback(copy_ctx *c, const copy_obj *ob,
-			   const sv_buf *data)
+static int verify_readback(copy_ctx *c, const copy_obj *ob, const sv_buf *data)
 {
 	sv_buf back;
 	int rc;
@@ -462,7 +460,8 @@ int vault_copy(vault *v, const char *dst_url, const vault_access *dst_acc,
 	if (c.threads > COPY_THREADS_MAX)
 		c.threads = COPY_THREADS_MAX;
 	if (!dst_url || !dst_url[0])
-		return sv_error_set(SV_EINVAL, "no destination given for the copy");
+		return sv_error_set(SV_EINVAL,
+				    "no destination given for the copy");
 	if (strcmp(dst_url, v->be->url) == 0)
 		return sv_error_set(SV_EINVAL,
 				    "'%s' is the vault itself: copy to another "
@@ -470,8 +469,7 @@ int vault_copy(vault *v, const char *dst_url, const vault_access *dst_acc,
 				    dst_url);
 	if ((rc = sv_mutex_new(&c.mu)) == 0 &&
 	    (rc = vault__backend_open(&c.dst, dst_url, dst_acc, 1)) == 0 &&
-	    (rc = list_destination(&c)) == 0 &&
-	    (rc = list_source(&c)) == 0 &&
+	    (rc = list_destination(&c)) == 0 && (rc = list_source(&c)) == 0 &&
 	    (rc = check_destination(&c, dst_url)) == 0)
 		rc = copy_all(&c);
 	if (rc != 0 && rc != SV_ECANCELLED)

@@ -33,7 +33,7 @@ static size_t numeric_ref(const char *s, const char *end, char *c)
 		p++;
 	}
 	for (; p < end && *p != ';' && v < 128; p++) {
-		int d = *p >= '0' && *p <= '9'		    ? *p - '0'
+		int d = *p >= '0' && *p <= '9'		? *p - '0'
 			: hex && *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
 			: hex && *p >= 'A' && *p <= 'F' ? *p - 'A' + 10
 							: -1;

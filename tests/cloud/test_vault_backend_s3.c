@@ -144,7 +144,8 @@ static void write_once(const char *kind)
 				 "", 0));
 	sv_assert_ok(b->ops->put(b, "locks/00112233445566778899aabbccddeeff",
 				 "", 0));
-	assert_int_equal(b->ops->put(b, "locks/00112233445566778899aabbccddeeff",
+	assert_int_equal(b->ops->put(b,
+				     "locks/00112233445566778899aabbccddeeff",
 				     "x", 1),
 			 SV_EEXISTS);
 	sv_buf_release(&out);
@@ -391,17 +392,31 @@ static int reset_env(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_s3__put_get_range_stat, reset_env),
-		cmocka_unit_test_teardown(test_s3__missing_objects_are_not_found, reset_env),
-		cmocka_unit_test_teardown(test_s3__write_once_where_the_header_is_ignored, reset_env),
-		cmocka_unit_test_teardown(test_s3__write_once_where_the_header_is_honoured, reset_env),
-		cmocka_unit_test_teardown(test_s3__write_once_where_the_header_is_refused, reset_env),
-		cmocka_unit_test_teardown(test_s3__list_pages_and_delete, reset_env),
-		cmocka_unit_test_teardown(test_s3__virtual_host_addressing, reset_env),
-		cmocka_unit_test_teardown(test_s3__server_time_is_the_services_clock, reset_env),
-		cmocka_unit_test_teardown(test_s3__bad_urls_are_refused, reset_env),
-		cmocka_unit_test_teardown(test_s3__bad_credentials_are_refused, reset_env),
-		cmocka_unit_test_teardown(test_s3__missing_bucket_is_named, reset_env),
+		cmocka_unit_test_teardown(test_s3__put_get_range_stat,
+					  reset_env),
+		cmocka_unit_test_teardown(
+			test_s3__missing_objects_are_not_found, reset_env),
+		cmocka_unit_test_teardown(
+			test_s3__write_once_where_the_header_is_ignored,
+			reset_env),
+		cmocka_unit_test_teardown(
+			test_s3__write_once_where_the_header_is_honoured,
+			reset_env),
+		cmocka_unit_test_teardown(
+			test_s3__write_once_where_the_header_is_refused,
+			reset_env),
+		cmocka_unit_test_teardown(test_s3__list_pages_and_delete,
+					  reset_env),
+		cmocka_unit_test_teardown(test_s3__virtual_host_addressing,
+					  reset_env),
+		cmocka_unit_test_teardown(
+			test_s3__server_time_is_the_services_clock, reset_env),
+		cmocka_unit_test_teardown(test_s3__bad_urls_are_refused,
+					  reset_env),
+		cmocka_unit_test_teardown(test_s3__bad_credentials_are_refused,
+					  reset_env),
+		cmocka_unit_test_teardown(test_s3__missing_bucket_is_named,
+					  reset_env),
 	};
 	char *ep = sv_env_get("SYSVAULT_S3_ENDPOINT");
 	uint8_t r[6];

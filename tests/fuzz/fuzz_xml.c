@@ -27,7 +27,8 @@ static void walk(const char *xml, size_t n, const char *item,
 	while ((p = strstr(p, open)) != NULL &&
 	       (end = strstr(p, close)) != NULL) {
 		for (i = 0; i < nfields; i++) {
-			const char *after = vault__xml_text(&v, p, end, fields[i]);
+			const char *after =
+				vault__xml_text(&v, p, end, fields[i]);
 
 			if (after && (after < xml || after > xml + n ||
 				      v.len > (size_t)(end - p)))
@@ -43,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const s3[] = {"Key", "Size", "ETag"};
 	static const char *const az[] = {"Name", "Content-Length"};
 	static const char *const top[] = {"Code", "Region", "IsTruncated",
-					  "NextContinuationToken", "NextMarker"};
+					  "NextContinuationToken",
+					  "NextMarker"};
 	char *xml = malloc(size + 1);
 
 	if (!xml)
