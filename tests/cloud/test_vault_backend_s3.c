@@ -14,7 +14,9 @@
 
 #include "sv_test.h"
 #include "sv_env.h"
+#include "sv_fs.h"
 #include "sv_log.h"
+#include "sv_path.h"
 #include "sv_time.h"
 #include "vault_int.h"
 
@@ -124,11 +126,18 @@ static void test_s3__missing_objects_are_not_found(void **state)
 }
 
 /* The write-once contract, whatever the service does with If-None-Match. */
-static void write_once(const char *kind)
+/* The write-once contract; weaker: the backend must have found that the
+ * service does not honour If-None-Match (it logs that it checks with a
+ * HEAD first). */
+static void write_once(const char *kind, int weaker)
 {
+	char *dir = sv_test_tmpdir("s3log"), *log = sv_path_join(dir, "log");
 	vault_backend *b = open_backend(kind, "t3");
+	char *text = NULL;
+	size_t len;
 	sv_buf out;
 
+	sv_assert_ok(sv_log_open_file(log));
 	sv_buf_init(&out, 1024);
 	sv_assert_ok(b->ops->put(b, "config", "{\"v\":1}", 7));
 	/* identical bytes: a retried upload, success */
@@ -148,29 +157,39 @@ static void write_once(const char *kind)
 				     "locks/00112233445566778899aabbccddeeff",
 				     "x", 1),
 			 SV_EEXISTS);
+	sv_log_close();
+	sv_assert_ok(sv_fs_read_all(&text, &len, log, 1 << 20));
+	if (weaker != (strstr(text, "does not honour If-None-Match") != NULL))
+		fail_msg("bucket kind '%s': expected the %s write-once path; "
+			 "log:\n%s",
+			 kind, weaker ? "HEAD-first" : "conditional", text);
+	free(text);
 	sv_buf_release(&out);
 	vault__backend_close(b);
+	sv_fs_remove_tree(dir);
+	free(dir);
+	free(log);
 }
 
 /* A server that overwrites despite the header (s3rver itself). */
 static void test_s3__write_once_where_the_header_is_ignored(void **state)
 {
 	(void)state;
-	write_once("sv");
+	write_once("sv", 1);
 }
 
 /* A server that answers 412, as AWS does. */
 static void test_s3__write_once_where_the_header_is_honoured(void **state)
 {
 	(void)state;
-	write_once("cond");
+	write_once("cond", 0);
 }
 
 /* A server that refuses the header with 501 NotImplemented. */
 static void test_s3__write_once_where_the_header_is_refused(void **state)
 {
 	(void)state;
-	write_once("nocond");
+	write_once("nocond", 1);
 }
 
 typedef struct seen {
