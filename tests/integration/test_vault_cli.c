@@ -1165,6 +1165,40 @@ static void test_vault_cli__copy_refuses_another_vault(void **state)
 	free(src);
 }
 
+static void test_vault_cli__copy_never_spreads_a_damaged_object(void **state)
+{
+	env *e = *state;
+	uint8_t *buf = malloc(1 << 20);
+	json_t *s;
+	char *src, *pack;
+	cli_run r;
+
+	fill(buf, 1 << 20, 9);
+	write_file(e->src, "f.bin", buf, 1 << 20);
+	src = copy_source(e, &s);
+	pack = obj_first_name(src, "data/");
+	obj_flip(src, pack, 1000);
+	run_copy(e, src, 0, &r);
+	assert_int_equal(r.code, 2);
+	assert_non_null(strstr(r.err.ptr, leaf(pack)));
+	assert_non_null(strstr(r.err.ptr, "not copied"));
+	cli_done(&r);
+	/* the copy stopped before anything that needs the pack */
+	assert_int_equal(obj_count(e, e->vault) > 0, 1);
+	partial_copy_is_consistent(e);
+	{
+		vault_backend *b = obj_open(e->vault, 0);
+		uint64_t size;
+
+		assert_int_equal(b->ops->stat(b, pack, &size), SV_ENOTFOUND);
+		vault__backend_close(b);
+	}
+	json_decref(s);
+	free(pack);
+	free(src);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1188,6 +1222,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vault_cli__copy_restores_bit_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__interrupted_copy_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__copy_refuses_another_vault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_cli__copy_never_spreads_a_damaged_object, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
