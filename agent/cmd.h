@@ -91,5 +91,6 @@ int cmd_schedule_set(int argc, char **argv);
 int cmd_schedule_show(int argc, char **argv);
 int cmd_schedule_remove(int argc, char **argv);
 int cmd_cache_move(int argc, char **argv);
+int cmd_vault_copy(int argc, char **argv);
 
 #endif

@@ -343,6 +343,27 @@ const sv_cmd_def sv_commands[] = {
 	  "old folder in use and removes the partial copy. The old copy is kept\n"
 	  "unless --delete-old, or you answer yes on a terminal. The vault cache\n"
 	  "and the job store stay in the state directory.\n" },
+	{ "vault copy", cmd_vault_copy, "Copy the vault to another location (resumable)",
+	  "usage: sysvault vault copy --to <url> [--to-endpoint <url>]\n"
+	  "                           [--to-secret-file <file>] [--to-region <region>]\n"
+	  "                           [--vault <url>] [--passphrase-file <file>] [--json]\n"
+	  "\n"
+	  "Copies every object of the vault that the destination does not hold\n"
+	  "yet: a directory, azure://<account>/<container>/<prefix> or\n"
+	  "s3://<bucket>/<prefix> (docs/cloud.md), created when missing. Keys\n"
+	  "and config go first, then the data packs, then the index objects, then\n"
+	  "the recovery points: an interrupted copy never leaves a point whose\n"
+	  "data is missing, and running the command again copies only what is\n"
+	  "missing. Every pack, index and point is checked against its SHA-256\n"
+	  "name before it is written; config and keys are read back. The copy is\n"
+	  "the same vault (same id, same passphrase). A destination that holds\n"
+	  "another vault is refused.\n"
+	  "\n"
+	  "The destination's endpoint, credentials and region come from\n"
+	  "--to-endpoint, --to-secret-file (first line: the Azure account key or\n"
+	  "SAS token, or \"<access key id>:<secret key>\" for S3) and --to-region,\n"
+	  "else from the environment, as for the source. Ctrl-C or 'sysvault jobs\n"
+	  "cancel' stops it (exit code 4); run it again to finish.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 

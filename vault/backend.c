@@ -301,10 +301,12 @@ static int open_leaf(vault_backend **out, const char *url,
 		return vault__backend_local_open(out, url + 7, create);
 	if (sv_str_startswith(url, "azure://"))
 		return vault__backend_azure_open(out, url, acc, create);
+	if (sv_str_startswith(url, "s3://"))
+		return vault__backend_s3_open(out, url, acc, create);
 	if (strstr(url, "://"))
 		return sv_error_set(SV_EINVAL,
 				    "vault '%s': unsupported scheme (use a "
-				    "directory path or azure://)",
+				    "directory path, azure:// or s3://)",
 				    url);
 	return vault__backend_local_open(out, url, create);
 }

@@ -514,47 +514,6 @@ static int az_del(vault_backend *b, const char *name)
 
 /* ---- list ---- */
 
-/* The text between <tag> and </tag> at or after p, XML-unescaped into out
- * (reset first). Returns the position after the close tag, or NULL. */
-static const char *xml_text(sv_buf *out, const char *p, const char *end,
-			    const char *tag)
-{
-	static const struct {
-		const char *ent;
-		char c;
-	} ents[] = {{"&amp;", '&'},
-		    {"&lt;", '<'},
-		    {"&gt;", '>'},
-		    {"&quot;", '"'},
-		    {"&apos;", '\''}};
-	char open[32], close[32];
-	const char *s, *e;
-	size_t i;
-
-	sv_snprintf(open, sizeof(open), "<%s>", tag);
-	sv_snprintf(close, sizeof(close), "</%s>", tag);
-	if ((s = strstr(p, open)) == NULL || s >= end ||
-	    (e = strstr(s, close)) == NULL || e > end)
-		return NULL;
-	sv_buf_reset(out);
-	for (s += strlen(open); s < e; s++) {
-		for (i = 0; *s == '&' && i < sizeof(ents) / sizeof(ents[0]);
-		     i++)
-			if (strncmp(s, ents[i].ent, strlen(ents[i].ent)) == 0)
-				break;
-		if (*s == '&' && i < sizeof(ents) / sizeof(ents[0])) {
-			s += strlen(ents[i].ent) - 1;
-			if (sv_buf_addc(out, ents[i].c) != 0)
-				return NULL;
-		} else if (sv_buf_addc(out, *s) != 0) {
-			return NULL;
-		}
-	}
-	if (sv_buf_add(out, "", 0) != 0)
-		return NULL;
-	return e + strlen(close);
-}
-
 typedef struct az_list {
 	azure_backend *a;
 	vault_list_cb cb;
@@ -575,8 +534,8 @@ static int list_page(az_list *l, const char *xml)
 	while (rc == 0 && (p = strstr(p, "<Blob>")) != NULL) {
 		if ((end = strstr(p, "</Blob>")) == NULL)
 			break;
-		if (xml_text(&name, p, end, "Name") &&
-		    xml_text(&len, p, end, "Content-Length") &&
+		if (vault__xml_text(&name, p, end, "Name") &&
+		    vault__xml_text(&len, p, end, "Content-Length") &&
 		    sv_parse_u64(&size, len.ptr) == 0 &&
 		    strncmp(name.ptr, l->a->prefix, pl) == 0 &&
 		    name_ok(name.ptr + pl))
@@ -636,7 +595,7 @@ static int list_one(az_list *l, const char *prefix, sv_buf *marker, sv_buf *q,
 	}
 	if ((rc = sv_buf_add(xml, "", 0)) == 0 &&
 	    (rc = list_page(l, xml->ptr)) == 0 &&
-	    !xml_text(marker, xml->ptr, xml->ptr + xml->len, "NextMarker"))
+	    !vault__xml_text(marker, xml->ptr, xml->ptr + xml->len, "NextMarker"))
 		sv_buf_reset(marker); /* "<NextMarker />": the last page */
 done:
 	sign_release(&s);

@@ -293,5 +293,39 @@ typedef struct vault_prune_result {
  * r says what would happen. The local cache follows.
  */
 int vault_prune(vault *v, const vault_prune_opts *o, vault_prune_result *r);
+/* ---- copy ---- */
+
+typedef struct vault_copy_opts {
+	vault_progress_cb progress; /* phase "copy": files are objects */
+	vault_cancel_cb cancel;
+	void *ud;
+} vault_copy_opts;
+
+typedef struct vault_copy_result {
+	uint64_t objects;         /* in the source (locks are never copied) */
+	uint64_t objects_copied;  /* written to the destination now */
+	uint64_t objects_present; /* there already (an earlier copy) */
+	uint64_t bytes_copied;
+	uint64_t retries;         /* repeated requests to the destination */
+	uint64_t elapsed_ms;
+} vault_copy_result;
+
+/*
+ * Copies every object of v that dst_url (opened with dst_acc; NULL: the
+ * environment) does not hold yet, creating the destination's directory,
+ * container or bucket when missing: keys and config, then data packs, then
+ * index objects, then points and machines, so that an interrupted copy
+ * never leaves a point whose data is missing; running it again copies
+ * only what is missing. Content-addressed objects are checked against
+ * their names before they are written, config and keys read back.
+ * Up to dst_acc->transfers objects (default 4) travel at once, all of one
+ * kind before the next kind starts.
+ * SV_EEXISTS when the destination holds another vault (or objects that are
+ * no vault); SV_ECORRUPT when a source object does not match its name (it
+ * is not copied) or the destination holds a damaged one; SV_ECANCELLED.
+ * r may be NULL.
+ */
+int vault_copy(vault *v, const char *dst_url, const vault_access *dst_acc,
+	       const vault_copy_opts *o, vault_copy_result *r);
 
 #endif

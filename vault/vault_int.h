@@ -349,6 +349,20 @@ int vault__backend_azure_open(vault_backend **out, const char *url,
 int vault__fault_spec_check(const char *spec, unsigned *backoff_ms);
 int vault__backend_fault_wrap(vault_backend **out, vault_backend *inner,
 			      const char *spec);
+/* An S3 bucket (backend_s3.c): url is "s3://<bucket>[/<prefix>]"; the
+ * endpoint, region and credentials come from acc, else the environment
+ * (SYSVAULT_S3_ENDPOINT, SYSVAULT_S3_REGION, AWS_ACCESS_KEY_ID,
+ * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); SYSVAULT_S3_PATH_STYLE=1/0
+ * chooses the addressing. create: make the bucket if missing. SV_EAUTH
+ * without credentials, SV_EINVAL for a malformed url. */
+int vault__backend_s3_open(vault_backend **out, const char *url,
+			   const vault_access *acc, int create);
+
+/* xml.c: the text between <tag> and </tag> at or after p (before end),
+ * unescaped into out (reset first). Returns the position after the close
+ * tag, or NULL when there is no such element. */
+const char *vault__xml_text(sv_buf *out, const char *p, const char *end,
+			    const char *tag);
 
 /* Object names. dst has room for VAULT_NAME_MAX bytes. */
 #define VAULT_NAME_MAX 96

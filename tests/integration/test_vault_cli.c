@@ -1,7 +1,18 @@
 /*
  * test_vault_cli.c - the vault engine through the sysvault binary: init,
- * backup, points, restore, check, sync; round trips, bad input, corruption
- * and interrupted backups.
+ * backup, points, restore, check, sync, copy; round trips, bad input,
+ * corruption, interrupted backups and copies.
+ *
+ * One set of cases for every kind of vault. Without SV_TEST_VAULT_BASE
+ * each case's vault is a directory; with it (set by tests/cloud/
+ * azurite-run.sh and s3-run.sh registrations, e.g.
+ * "azure://devstoreaccount1/svcli" or "s3://svcli") it is
+ * "<base>/<random>", reached with the endpoint and credentials those
+ * scripts put in the environment. A new case goes into tests[] and runs
+ * against all three: use e->vault as the URL, other_vault() for a second
+ * one, and the obj_* helpers (the vault's backend, whatever it is) to look
+ * at or damage objects. A case that needs the local file system calls
+ * local_only().
  */
 #include "sv_test.h"
 #include "sv_cli.h"
@@ -9,6 +20,7 @@
 #include "sv_json.h"
 #include "sv_path.h"
 #include "sv_time.h"
+#include "vault_int.h"
 
 #ifndef _WIN32
 #include <signal.h>
@@ -19,8 +31,9 @@
 #define PASS "correct horse battery staple"
 
 typedef struct env {
-	char *dir;      /* everything of one test lives here */
-	char *vault;
+	char *dir;      /* everything local of one test lives here */
+	char *vault;    /* the vault's URL: a directory, or a cloud URL */
+	int cloud;      /* the vault is not a directory */
 	char *src;
 	char *out;
 	char *home_env;
@@ -35,14 +48,30 @@ static char *sub(const char *dir, const char *name)
 	return p;
 }
 
+/* A vault URL in the target under test: <dir>/<tag>, or <base>/<random>-<tag>. */
+static char *target_url(const env *e, const char *tag)
+{
+	const char *base = getenv("SV_TEST_VAULT_BASE");
+	uint8_t r[6];
+	char hex[13];
+
+	if (!e->cloud)
+		return sub(e->dir, tag);
+	sv_assert_ok(vault__random(r, sizeof(r)));
+	sv_hex_encode(hex, r, sizeof(r));
+	return sv_aprintf("%s/%s-%s", base, hex, tag);
+}
+
 static int setup(void **state)
 {
 	env *e = calloc(1, sizeof(*e));
+	const char *base = getenv("SV_TEST_VAULT_BASE");
 
 	e->dir = sv_test_tmpdir("vault");
 	if (!e->dir)
 		return -1;
-	e->vault = sub(e->dir, "vault");
+	e->cloud = base && base[0];
+	e->vault = target_url(e, "vault");
 	e->src = sub(e->dir, "src");
 	e->out = sub(e->dir, "restored");
 	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
@@ -70,6 +99,113 @@ static int teardown(void **state)
 }
 
 /* ---- helpers ---- */
+
+/* A case that damages files behind the backend's back or limits file
+ * sizes: local vaults only. */
+#define local_only(e)                                                       \
+	do {                                                                \
+		if ((e)->cloud) {                                           \
+			print_message("skipped: needs a local vault\n");   \
+			skip();                                             \
+		}                                                           \
+	} while (0)
+
+/* A second vault beside the case's own, in the same target. */
+static char *other_vault(const env *e, const char *tag)
+{
+	return target_url(e, tag);
+}
+
+/* ---- objects, through the vault's own backend ---- */
+
+static vault_backend *obj_open(const char *url, int create)
+{
+	vault_backend *b = NULL;
+
+	sv_assert_ok(vault__backend_open(&b, url, NULL, create));
+	return b;
+}
+
+typedef struct obj_first {
+	char name[VAULT_NAME_MAX];
+	uint64_t count;
+} obj_first;
+
+static int on_obj(void *ud, const char *name, uint64_t size)
+{
+	obj_first *f = ud;
+
+	(void)size;
+	if (!f->name[0])
+		sv_strlcpy(f->name, name, sizeof(f->name));
+	f->count++;
+	return 0;
+}
+
+/* The first object under prefix ("data/", "index/"...); fails when none. */
+static char *obj_first_name(const char *url, const char *prefix)
+{
+	vault_backend *b = obj_open(url, 0);
+	obj_first f = { "", 0 };
+
+	sv_assert_ok(b->ops->list(b, prefix, on_obj, &f));
+	vault__backend_close(b);
+	if (!f.name[0])
+		fail_msg("no object under '%s' in %s", prefix, url);
+	return sv_strdup(f.name);
+}
+
+/* How many objects the vault at url holds (0 when it does not exist). */
+static uint64_t obj_count(const env *e, const char *url)
+{
+	vault_backend *b = NULL;
+	obj_first f = { "", 0 };
+
+	if (!e->cloud && sv_fs_stat(url, NULL, NULL) == SV_ENOTFOUND)
+		return 0;
+	b = obj_open(url, 0);
+	sv_assert_ok(b->ops->list(b, "", on_obj, &f));
+	vault__backend_close(b);
+	return f.count;
+}
+
+static void obj_read(const char *url, const char *name, sv_buf *out)
+{
+	vault_backend *b = obj_open(url, 0);
+
+	sv_buf_init(out, (size_t)1 << 30);
+	sv_assert_ok(b->ops->get(b, name, 0, UINT64_MAX, out));
+	vault__backend_close(b);
+}
+
+/* Replaces an object (data NULL: removes it), as damage would. */
+static void obj_replace(const char *url, const char *name, const void *data,
+			size_t n)
+{
+	vault_backend *b = obj_open(url, 0);
+
+	sv_assert_ok(b->ops->del(b, name));
+	if (data)
+		sv_assert_ok(b->ops->put(b, name, data, n));
+	vault__backend_close(b);
+}
+
+static void obj_put(const char *url, const char *name, const void *data,
+		    size_t n)
+{
+	vault_backend *b = obj_open(url, 1);
+
+	sv_assert_ok(b->ops->put(b, name, data, n));
+	vault__backend_close(b);
+}
+
+/* The part of an object name after its last '/'. */
+static const char *leaf(const char *name)
+{
+	const char *s = strrchr(name, '/');
+
+	return s ? s + 1 : name;
+}
 
 static void write_file(const char *root, const char *rel, const void *data,
 		       size_t n)
@@ -113,11 +249,12 @@ static void init_vault(env *e)
 	expect(a, 0, NULL);
 }
 
-/* Backs up dir; returns the summary JSON (caller decrefs). */
-static json_t *backup(env *e, const char *dir)
+/* Backs up dir into the vault at url; returns the summary JSON (caller
+ * decrefs). */
+static json_t *backup_to(const char *url, const char *dir)
 {
 	const char *a[] = { "--json", "backup", "--source-dir", dir, "--vault",
-			    e->vault, "--machine", "SRV-TEST", NULL };
+			    url, "--machine", "SRV-TEST", NULL };
 	json_t *j = NULL;
 	cli_run r;
 
@@ -127,6 +264,11 @@ static json_t *backup(env *e, const char *dir)
 	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "backup output"));
 	cli_done(&r);
 	return j;
+}
+
+static json_t *backup(env *e, const char *dir)
+{
+	return backup_to(e->vault, dir);
 }
 
 static void restore(env *e, const char *point, const char *to)
@@ -198,37 +340,43 @@ static void compare_trees(const char *a, const char *b)
 	assert_int_equal(c.entries, nb);
 }
 
-typedef struct copy_ctx {
+typedef struct upload_ctx {
 	const char *from;
-	const char *to;
-} copy_ctx;
+	const char *url;
+	const char *rel; /* object name of from: "" or "data/10/" */
+} upload_ctx;
 
-static void copy_tree(const char *from, const char *to);
+static void upload_tree(const char *from, const char *url, const char *rel);
 
-static int copy_entry(void *ud, const sv_dirent *de)
+static int upload_entry(void *ud, const sv_dirent *de)
 {
-	copy_ctx *c = ud;
-	char *a = sub(c->from, de->name), *b = sub(c->to, de->name), *data = NULL;
+	upload_ctx *c = ud;
+	char *a = sub(c->from, de->name), *data = NULL;
+	char *name = sv_aprintf("%s%s", c->rel, de->name);
 	size_t len;
 
 	if (de->is_dir) {
-		copy_tree(a, b);
-	} else {
+		char *rel = sv_aprintf("%s/", name);
+
+		upload_tree(a, c->url, rel);
+		free(rel);
+	} else if (strcmp(de->name, "README.md") != 0) {
 		sv_assert_ok(sv_fs_read_all(&data, &len, a, (size_t)1 << 30));
-		sv_assert_ok(sv_fs_write_atomic(b, data, len, 0));
+		obj_put(c->url, name, data, len);
 	}
 	free(data);
+	free(name);
 	free(a);
-	free(b);
 	return 0;
 }
 
-static void copy_tree(const char *from, const char *to)
+/* Stores every file under from as an object of the vault at url (a vault
+ * written elsewhere, brought into the target under test). */
+static void upload_tree(const char *from, const char *url, const char *rel)
 {
-	copy_ctx c = { from, to };
+	upload_ctx c = { from, url, rel };
 
-	sv_assert_ok(sv_fs_mkdir_p(to, 0));
-	sv_assert_ok(sv_fs_list_dir(from, copy_entry, &c));
+	sv_assert_ok(sv_fs_list_dir(from, upload_entry, &c));
 }
 
 static const char *point_of(json_t *summary)
@@ -363,7 +511,7 @@ static void test_vault_cli__bad_passphrases_are_refused(void **state)
 
 	cli_env[1] = "SYSVAULT_PASSPHRASE=short";
 	expect(a, 2, "at least 16 characters");
-	assert_int_equal(sv_fs_stat(e->vault, NULL, NULL), SV_ENOTFOUND);
+	assert_int_equal(obj_count(e, e->vault), 0);
 	cli_env[1] = "SYSVAULT_PASSPHRASE=mot de passe très long";
 	expect(a, 2, "printable ASCII");
 	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
@@ -389,53 +537,16 @@ static void test_vault_cli__usage_errors(void **state)
 	expect(d, 3, "percentage");
 }
 
-/* Finds one file under dir/prefix (first in listing order). */
-typedef struct first_ctx {
-	char name[256];
-} first_ctx;
-
-static int first_file(void *ud, const sv_dirent *de)
+/* Flips one bit of an object, as a disk or a bad copy would. */
+static void obj_flip(const char *url, const char *name, uint64_t at)
 {
-	first_ctx *f = ud;
+	sv_buf b;
 
-	if (!f->name[0] && !de->is_dir)
-		sv_strlcpy(f->name, de->name, sizeof(f->name));
-	return 0;
-}
-
-static int first_dir(void *ud, const sv_dirent *de)
-{
-	first_ctx *f = ud;
-
-	if (!f->name[0] && de->is_dir)
-		sv_strlcpy(f->name, de->name, sizeof(f->name));
-	return 0;
-}
-
-static char *some_pack(env *e)
-{
-	char *data = sub(e->vault, "data"), *d, *p;
-	first_ctx f = { "" }, g = { "" };
-
-	sv_assert_ok(sv_fs_list_dir(data, first_dir, &f));
-	d = sub(data, f.name);
-	sv_assert_ok(sv_fs_list_dir(d, first_file, &g));
-	p = sub(d, g.name);
-	free(data);
-	free(d);
-	return p;
-}
-
-static void flip_byte(const char *path, uint64_t at)
-{
-	sv_file *f = NULL;
-	uint8_t b;
-
-	sv_assert_ok(sv_file_open(&f, path, SV_O_READ | SV_O_WRITE));
-	sv_assert_ok(sv_file_pread(f, &b, 1, at));
-	b ^= 0x20;
-	sv_assert_ok(sv_file_pwrite(f, &b, 1, at));
-	sv_file_close(f);
+	obj_read(url, name, &b);
+	assert_true(at < b.len);
+	b.ptr[at] ^= 0x20;
+	obj_replace(url, name, b.ptr, b.len);
+	sv_buf_release(&b);
 }
 
 static void test_vault_cli__flipped_byte_is_named_never_restored(void **state)
@@ -449,14 +560,14 @@ static void test_vault_cli__flipped_byte_is_named_never_restored(void **state)
 	write_file(e->src, "system.vhdx", buf, 2 << 20);
 	init_vault(e);
 	s = backup(e, e->src);
-	pack = some_pack(e);
-	flip_byte(pack, 200000);
+	pack = obj_first_name(e->vault, "data/");
+	obj_flip(e->vault, pack, 200000);
 	{
 		const char *a[] = { "vault", "check", "--read-data", "--vault", e->vault, NULL };
 		const char *b[] = { "restore", "--point", point_of(s), "--to", e->out,
 				    "--vault", e->vault, NULL };
 
-		expect(a, 2, sv_path_basename(pack));
+		expect(a, 2, leaf(pack));
 		expect(b, 2, "system.vhdx' at offset");
 	}
 	restored = sub(e->out, "system.vhdx");
@@ -471,8 +582,7 @@ static void test_vault_cli__missing_pack_and_truncated_objects(void **state)
 {
 	env *e = *state;
 	uint8_t *buf = malloc(1 << 20);
-	char *pack, *dir, *obj;
-	first_ctx f = { "" };
+	char *pack, *obj;
 	json_t *s;
 	const char *chk[] = { "vault", "check", "--vault", e->vault, NULL };
 
@@ -480,13 +590,8 @@ static void test_vault_cli__missing_pack_and_truncated_objects(void **state)
 	write_file(e->src, "f.bin", buf, 1 << 20);
 	init_vault(e);
 	s = backup(e, e->src);
-	pack = some_pack(e);
-	{
-		char *moved = sub(e->dir, "moved-pack");
-
-		sv_assert_ok(sv_fs_rename(pack, moved));
-		free(moved);
-	}
+	pack = obj_first_name(e->vault, "data/");
+	obj_replace(e->vault, pack, NULL, 0);
 	expect(chk, 2, "missing");
 	{
 		const char *b[] = { "restore", "--point", point_of(s), "--to", e->out,
@@ -494,25 +599,15 @@ static void test_vault_cli__missing_pack_and_truncated_objects(void **state)
 		expect(b, 2, "f.bin");
 	}
 	/* A truncated index object is named too. */
-	{
-		char *idir = sub(e->vault, "index"), *iobj;
-		first_ctx g = { "" };
-
-		sv_assert_ok(sv_fs_list_dir(idir, first_file, &g));
-		iobj = sub(idir, g.name);
-		sv_assert_ok(sv_fs_write_atomic(iobj, "SVO1I", 5, 0));
-		expect(chk, 2, g.name);
-		free(iobj);
-		free(idir);
-	}
-	/* A truncated point object is named too. */
-	dir = sub(e->vault, "points");
-	sv_assert_ok(sv_fs_list_dir(dir, first_file, &f));
-	obj = sub(dir, f.name);
-	sv_assert_ok(sv_fs_write_atomic(obj, "SVO1P", 5, 0));
-	expect(chk, 2, f.name);
+	obj = obj_first_name(e->vault, "index/");
+	obj_replace(e->vault, obj, "SVO1I", 5);
+	expect(chk, 2, leaf(obj));
 	free(obj);
-	free(dir);
+	/* A truncated point object is named too. */
+	obj = obj_first_name(e->vault, "points/");
+	obj_replace(e->vault, obj, "SVO1P", 5);
+	expect(chk, 2, leaf(obj));
+	free(obj);
 	free(pack);
 	json_decref(s);
 	free(buf);
@@ -564,12 +659,14 @@ static void test_vault_cli__sync_rebuilds_a_lost_cache(void **state)
 static void test_vault_cli__write_failure_leaves_vault_usable(void **state)
 {
 	env *e = *state;
-	uint8_t *buf = malloc(4 << 20);
+	uint8_t *buf;
 	struct rlimit old, lim;
 	const char *a[] = { "backup", "--source-dir", e->src, "--vault", e->vault, NULL };
 	cli_run r;
 	json_t *s;
 
+	local_only(e);
+	buf = malloc(4 << 20);
 	fill(buf, 4 << 20, 5);
 	write_file(e->src, "f.bin", buf, 4 << 20);
 	init_vault(e);
@@ -594,58 +691,92 @@ static void test_vault_cli__write_failure_leaves_vault_usable(void **state)
 }
 #endif
 
+/* Packs in the vault that no index object names yet (vault check). */
+static uint64_t unindexed_packs(env *e)
+{
+	const char *a[] = { "--json", "vault", "check", "--vault", e->vault, NULL };
+	json_t *j = NULL;
+	uint64_t n;
+	cli_run r;
+
+	cli(&r, a);
+	if (r.code != 0)
+		fail_msg("vault check failed (%d): %s", r.code, r.err.ptr);
+	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "check output"));
+	n = field(j, "packs_unindexed");
+	json_decref(j);
+	cli_done(&r);
+	return n;
+}
+
 static void test_vault_cli__killed_backups_never_break_the_vault(void **state)
 {
 	env *e = *state;
-	uint8_t *buf = malloc(64 << 20);
+	/* a cloud emulator gets fewer rounds */
+	const size_t mib = (size_t)1 << 20, total = 64 * mib;
+	const size_t a_len = total / 4 * 3, b_len = total - a_len;
+	const int rounds = e->cloud ? 8 : 20;
+	uint8_t *buf = malloc(total);
 	const char *a[] = { "backup", "--source-dir", e->src, "--vault", e->vault, NULL };
 	uint64_t t0, full_ms;
 	json_t *s;
 	int i, killed = 0;
 
-	fill(buf, 64 << 20, 6);
-	write_file(e->src, "a.vhdx", buf, 48 << 20);
-	write_file(e->src, "b.vhdx", buf + (48 << 20), 16 << 20);
+	fill(buf, total, 6);
+	write_file(e->src, "a.vhdx", buf, a_len);
+	write_file(e->src, "b.vhdx", buf + a_len, b_len);
 	init_vault(e);
 	json_decref(backup(e, e->src));
-	/* Time a run like the ones to be killed (48 MiB of new data) to spread
-	 * the kills over its whole length. */
-	fill(buf, 64 << 20, 99);
-	write_file(e->src, "a.vhdx", buf, 48 << 20);
+	/* Time a run like the ones to be killed (three quarters new data) to
+	 * spread the kills over its whole length. */
+	fill(buf, total, 99);
+	write_file(e->src, "a.vhdx", buf, a_len);
 	t0 = sv_time_mono_ms();
 	s = backup(e, e->src);
 	full_ms = sv_time_mono_ms() - t0;
 	json_decref(s);
-	for (i = 0; i < 20; i++) {
+	for (i = 0; i < rounds; i++) {
 		cli_run r;
 
 		/* New data each round, so each run has packs to write. */
-		fill(buf, 64 << 20, 100 + (uint64_t)i);
-		write_file(e->src, "a.vhdx", buf, 48 << 20);
-		cli_killed(&r, a, (unsigned)(full_ms * (uint64_t)(i + 1) / 21));
+		fill(buf, total, 100 + (uint64_t)i);
+		write_file(e->src, "a.vhdx", buf, a_len);
+		cli_killed(&r, a, (unsigned)(full_ms * (uint64_t)(i + 1) / (uint64_t)(rounds + 1)));
 		killed += r.code == -1;
 		cli_done(&r);
 		check_ok(e, NULL);
 	}
-	assert_true(killed >= 10);
+	assert_true(killed >= rounds / 2);
 	/* Killed two thirds through, a run has written packs but no index:
 	 * the next run indexes and reuses them instead of storing again. */
 	{
-		static const unsigned frac[] = { 66, 55, 45 };   /* percent */
+		unsigned pct = 66, step = 12;
 		cli_run r;
-		int k, was_killed = 0;
+		int k, cut, left = 0;
 
 		/* A busy machine may finish sooner or later than the reference
-		 * run: try a little earlier (with new data) until a run is
-		 * really cut. */
-		for (k = 0; k < 3 && !was_killed; k++) {
-			fill(buf, 64 << 20, 1000 + (uint64_t)k);
-			write_file(e->src, "a.vhdx", buf, 48 << 20);
-			cli_killed(&r, a, (unsigned)(full_ms * frac[k] / 100));
-			was_killed = r.code == -1;
+		 * run: cut later when a cut run had written no pack yet,
+		 * earlier when the run finished, until one leaves packs that
+		 * no index names (new data each time). */
+		for (k = 0; k < 10 && !left; k++) {
+			fill(buf, total, 1000 + (uint64_t)k);
+			write_file(e->src, "a.vhdx", buf, a_len);
+			cli_killed(&r, a, (unsigned)(full_ms * pct / 100));
+			cut = r.code == -1;
+			if (!cut && r.code != 0)
+				fail_msg("backup failed (%d): %s", r.code, r.err.ptr);
 			cli_done(&r);
+			left = cut && unindexed_packs(e) > 0;
+			print_message("cut at %u%% of %llu ms: %s\n", pct,
+				      (unsigned long long)full_ms,
+				      !cut ? "finished" : left ? "packs left" : "no packs yet");
+			if (!cut)
+				pct = pct > step + 5 ? pct - step : 5;
+			else if (!left)
+				pct = pct + step < 98 ? pct + step : 98;
+			step = step > 3 ? step * 3 / 4 : 3;
 		}
-		assert_true(was_killed);
+		assert_true(left);
 	}
 	s = backup(e, e->src);
 	assert_true(field(s, "packs_reused") > 0);
@@ -717,7 +848,7 @@ static void test_vault_cli__format_v1_fixture_restores(void **state)
 {
 	env *e = *state;
 	const char *make = getenv("SV_MAKE_VAULT_FIXTURE");
-	char *copy = sub(e->dir, "fixture");
+	char *copy = other_vault(e, "fixture");
 	const char *chk[] = { "vault", "check", "--read-data", "--vault", copy, NULL };
 	const char *res[] = { "restore", "--point", "latest", "--to", e->out,
 			      "--vault", copy, NULL };
@@ -734,13 +865,338 @@ static void test_vault_cli__format_v1_fixture_restores(void **state)
 	} else {
 		char *fixture = sv_aprintf("%s/vault-v1", SV_TEST_FIXTURES);
 
-		copy_tree(fixture, copy);
+		upload_tree(fixture, copy, "");
 		expect(chk, 0, NULL);
 		expect(res, 0, NULL);
 		compare_trees(e->src, e->out);
 		free(fixture);
 	}
 	free(copy);
+}
+
+/* The preflight reaches the vault (PF012) and, where the service has a
+ * clock, compares it with this machine's (PF011: Date header). */
+static void test_vault_cli__preflight_reaches_the_vault(void **state)
+{
+	env *e = *state;
+	const char *pf[] = { "--json", "preflight", "--vault", e->vault,
+			     "--skip-check", "PF009", NULL };
+	json_t *rep = NULL, *c;
+	cli_run r;
+	size_t i;
+	int found = 0;
+
+	init_vault(e);
+	cli(&r, pf);
+	assert_true(r.code == 0 || r.code == 1 || r.code == 2);
+	sv_assert_ok(sv_json_parse(&rep, r.out.ptr, r.out.len, "preflight"));
+	json_array_foreach(json_object_get(rep, "checks"), i, c) {
+		const char *id = json_string_value(json_object_get(c, "id"));
+		const char *v = json_string_value(json_object_get(c, "verdict"));
+		const char *want = !strcmp(id, "PF011") && !e->cloud ? "skip" : "pass";
+
+		if (strcmp(id, "PF011") != 0 && strcmp(id, "PF012") != 0)
+			continue;
+		found++;
+		if (strncmp(v, want, strlen(want)) != 0)
+			fail_msg("%s is %s, expected %s: %s", id, v, want, r.out.ptr);
+	}
+	assert_int_equal(found, 2);
+	json_decref(rep);
+	cli_done(&r);
+}
+
+/* ---- vault copy: from a local vault into the target under test ---- */
+
+/* A local source vault holding one backup of e->src. */
+static char *copy_source(env *e, json_t **summary)
+{
+	char *src = sub(e->dir, "source");
+	const char *in[] = { "vault", "init", "--vault", src, NULL };
+
+	expect(in, 0, NULL);
+	*summary = backup_to(src, e->src);
+	return src;
+}
+
+/* Options that name the destination's endpoint and credentials (cloud
+ * targets): the environment's own are spoiled for the run, so the copy
+ * can only succeed through the options. */
+typedef struct copy_opts {
+	const char *argv[8];
+	char *secret_file;
+	char *endpoint;
+	const char *spoil[3];
+} copy_opts;
+
+static void copy_opts_init(env *e, copy_opts *co)
+{
+	const char *base = getenv("SV_TEST_VAULT_BASE");
+	char *secret = NULL;
+	int s3 = e->cloud && sv_str_startswith(base, "s3://");
+
+	memset(co, 0, sizeof(*co));
+	if (!e->cloud)
+		return;
+	if (s3) {
+		secret = sv_aprintf("%s:%s\n", getenv("AWS_ACCESS_KEY_ID"),
+				    getenv("AWS_SECRET_ACCESS_KEY"));
+		co->endpoint = sv_strdup(getenv("SYSVAULT_S3_ENDPOINT"));
+		co->spoil[0] = "AWS_SECRET_ACCESS_KEY=not-the-secret";
+		co->spoil[1] = "SYSVAULT_S3_ENDPOINT=http://127.0.0.1:9";
+	} else {
+		secret = sv_aprintf("%s\n", getenv("SYSVAULT_AZURE_KEY"));
+		co->endpoint = sv_strdup(getenv("SYSVAULT_AZURE_ENDPOINT"));
+		co->spoil[0] = "SYSVAULT_AZURE_KEY=bm90IHRoZSBrZXk=";
+		co->spoil[1] = "SYSVAULT_AZURE_ENDPOINT=http://127.0.0.1:9/x";
+	}
+	co->secret_file = sub(e->dir, "to-secret");
+	sv_assert_ok(sv_fs_write_atomic(co->secret_file, secret, strlen(secret), 0));
+	co->argv[0] = "--to-secret-file";
+	co->argv[1] = co->secret_file;
+	co->argv[2] = "--to-endpoint";
+	co->argv[3] = co->endpoint;
+	free(secret);
+}
+
+static void copy_opts_release(copy_opts *co)
+{
+	free(co->secret_file);
+	free(co->endpoint);
+}
+
+/* Runs 'vault copy' from src into e->vault (killed after kill_ms when not
+ * 0); fills r. */
+static void run_copy(env *e, const char *src, unsigned kill_ms, cli_run *r)
+{
+	const char *a[20] = { "--json", "vault", "copy", "--vault", src, "--to",
+			      e->vault };
+	copy_opts co;
+	int n = 7, i;
+
+	copy_opts_init(e, &co);
+	for (i = 0; co.argv[i]; i++)
+		a[n++] = co.argv[i];
+	a[n] = NULL;
+	cli_env[3] = co.spoil[0];
+	cli_env[4] = co.spoil[0] ? co.spoil[1] : NULL;
+	cli_env[5] = NULL;
+	if (kill_ms)
+		cli_killed(r, a, kill_ms);
+	else
+		cli(r, a);
+	cli_env[3] = NULL;
+	copy_opts_release(&co);
+}
+
+/* A copy that must succeed; its JSON summary (caller decrefs). */
+static json_t *copy_ok(env *e, const char *src)
+{
+	json_t *j = NULL;
+	cli_run r;
+
+	run_copy(e, src, 0, &r);
+	if (r.code != 0)
+		fail_msg("vault copy failed (%d): %s", r.code, r.err.ptr);
+	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "copy output"));
+	cli_done(&r);
+	assert_int_equal(field(j, "copied") + field(j, "present"),
+			 field(j, "objects"));
+	return j;
+}
+
+static void test_vault_cli__copy_restores_bit_exact(void **state)
+{
+	env *e = *state;
+	uint8_t *buf = malloc(3 << 20);
+	json_t *s, *c1, *c2, *c3;
+	char *src;
+
+	fill(buf, 3 << 20, 7);
+	write_file(e->src, "WindowsImageBackup/SRV/image.vhdx", buf, 3 << 20);
+	write_file(e->src, "small.xml", "<x/>", 4);
+	src = copy_source(e, &s);
+	c1 = copy_ok(e, src);
+	assert_int_equal(field(c1, "present"), 0);
+	restore(e, point_of(s), e->out);
+	compare_trees(e->src, e->out);
+	check_ok(e, "--read-data");
+	/* the next day: only the new objects travel */
+	memset(buf + (1 << 20), 'z', 100000);
+	write_file(e->src, "WindowsImageBackup/SRV/image.vhdx", buf, 3 << 20);
+	json_decref(s);
+	s = backup_to(src, e->src);
+	c2 = copy_ok(e, src);
+	assert_true(field(c2, "copied") > 0);
+	assert_true(field(c2, "present") >= field(c1, "objects"));
+	c3 = copy_ok(e, src);
+	assert_int_equal(field(c3, "copied"), 0);
+	sv_assert_ok(sv_fs_remove_tree(e->out));
+	restore(e, point_of(s), e->out);
+	compare_trees(e->src, e->out);
+	json_decref(c1);
+	json_decref(c2);
+	json_decref(c3);
+	json_decref(s);
+	free(src);
+	free(buf);
+}
+
+/* The destination after an interrupted copy: a vault that checks clean,
+ * or (before its config) not yet a vault at all. */
+static void partial_copy_is_consistent(env *e)
+{
+	const char *chk[] = { "vault", "check", "--vault", e->vault, NULL };
+	cli_run r;
+
+	cli(&r, chk);
+	if (r.code != 0 && !strstr(r.err.ptr, "no vault at"))
+		fail_msg("an interrupted copy left a broken vault (%d): %s",
+			 r.code, r.err.ptr);
+	cli_done(&r);
+}
+
+static void test_vault_cli__interrupted_copy_resumes(void **state)
+{
+	env *e = *state;
+	const size_t len = (size_t)40 << 20;   /* three packs */
+	uint8_t *buf = malloc(len);
+	json_t *s, *c;
+	char *src, *timing;
+	uint64_t t0, full_ms;
+	int i, killed = 0;
+
+	fill(buf, len, 8);
+	write_file(e->src, "image.vhdx", buf, len);
+	src = copy_source(e, &s);
+#ifndef _WIN32
+	if (!e->cloud) {
+		/* Files above 1 MiB cannot be written: the first pack fails
+		 * as on a full disk, after the config and keys. */
+		struct rlimit old, lim;
+		cli_run r;
+
+		getrlimit(RLIMIT_FSIZE, &old);
+		lim = old;
+		lim.rlim_cur = 1 << 20;
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &lim);
+		run_copy(e, src, 0, &r);
+		setrlimit(RLIMIT_FSIZE, &old);
+		assert_int_equal(r.code, 2);
+		cli_done(&r);
+		partial_copy_is_consistent(e);
+	}
+#endif
+	/* Time a whole copy elsewhere, then kill copies part way. */
+	timing = other_vault(e, "timing");
+	{
+		char *keep = e->vault;
+
+		e->vault = timing;
+		t0 = sv_time_mono_ms();
+		json_decref(copy_ok(e, src));
+		full_ms = sv_time_mono_ms() - t0;
+		e->vault = keep;
+	}
+	for (i = 1; i <= 3; i++) {
+		cli_run r;
+
+		run_copy(e, src, (unsigned)(full_ms * (uint64_t)i / 5), &r);
+		killed += r.code == -1;
+		cli_done(&r);
+		partial_copy_is_consistent(e);
+	}
+	if (e->cloud)
+		assert_true(killed >= 1);
+	{
+		/* Ctrl-C: a cancelled copy (exit code 4), or one that had
+		 * already finished; what it copied stays usable. */
+		const char *a[] = { "vault", "copy", "--vault", src, "--to",
+				    e->vault, NULL };
+		cli_run r;
+
+		cli_env[3] = NULL;
+		cli_interrupted(&r, a, (unsigned)(full_ms / 2));
+		assert_true(r.code == 4 || r.code == 0);
+		if (r.code == 4)
+			assert_non_null(strstr(r.err.ptr, "cancelled"));
+		cli_done(&r);
+		partial_copy_is_consistent(e);
+	}
+	c = copy_ok(e, src);
+	restore(e, point_of(s), e->out);
+	compare_trees(e->src, e->out);
+	check_ok(e, "--read-data");
+	json_decref(c);
+	json_decref(s);
+	free(timing);
+	free(src);
+	free(buf);
+}
+
+static void test_vault_cli__copy_refuses_another_vault(void **state)
+{
+	env *e = *state;
+	const char *none[] = { "vault", "copy", "--vault", e->vault, NULL };
+	json_t *s;
+	char *src;
+	uint64_t before;
+	cli_run r;
+
+	write_file(e->src, "a.txt", "data", 4);
+	src = copy_source(e, &s);
+	init_vault(e);
+	before = obj_count(e, e->vault);
+	run_copy(e, src, 0, &r);
+	assert_int_equal(r.code, 2);
+	assert_non_null(strstr(r.err.ptr, "holds another vault"));
+	/* one line */
+	assert_string_equal(strchr(r.err.ptr, '\n'), "\n");
+	cli_done(&r);
+	assert_int_equal(obj_count(e, e->vault), before);
+	expect(none, 3, "--to");
+	{
+		const char *self[] = { "vault", "copy", "--vault", src, "--to", src, NULL };
+
+		expect(self, 2, "is the vault itself");
+	}
+	json_decref(s);
+	free(src);
+}
+
+static void test_vault_cli__copy_never_spreads_a_damaged_object(void **state)
+{
+	env *e = *state;
+	uint8_t *buf = malloc(1 << 20);
+	json_t *s;
+	char *src, *pack;
+	cli_run r;
+
+	fill(buf, 1 << 20, 9);
+	write_file(e->src, "f.bin", buf, 1 << 20);
+	src = copy_source(e, &s);
+	pack = obj_first_name(src, "data/");
+	obj_flip(src, pack, 1000);
+	run_copy(e, src, 0, &r);
+	assert_int_equal(r.code, 2);
+	assert_non_null(strstr(r.err.ptr, leaf(pack)));
+	assert_non_null(strstr(r.err.ptr, "not copied"));
+	cli_done(&r);
+	/* the copy stopped before anything that needs the pack */
+	assert_int_equal(obj_count(e, e->vault) > 0, 1);
+	partial_copy_is_consistent(e);
+	{
+		vault_backend *b = obj_open(e->vault, 0);
+		uint64_t size;
+
+		assert_int_equal(b->ops->stat(b, pack, &size), SV_ENOTFOUND);
+		vault__backend_close(b);
+	}
+	json_decref(s);
+	free(pack);
+	free(src);
+	free(buf);
 }
 
 int main(void)
@@ -762,6 +1218,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vault_cli__killed_backups_never_break_the_vault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__system_state_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__format_v1_fixture_restores, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_cli__preflight_reaches_the_vault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_cli__copy_restores_bit_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_cli__interrupted_copy_resumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_cli__copy_refuses_another_vault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_cli__copy_never_spreads_a_damaged_object, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
