@@ -15,6 +15,7 @@
 #include "sv_fs.h"
 #include "sv_json.h"
 #include "sv_path.h"
+#include "sv_time.h"
 
 #define PASS "correct horse battery staple"
 
@@ -32,8 +33,11 @@
 
 /* A case's flags: FIXED_CLOCK runs it with sysvault's clock stopped at
  * the test's start (SYSVAULT_FAKE_NOW), so that two scheduled backups
- * fall in the same day whatever the time. */
+ * fall in the same day whatever the time. BESIDE_BACKUP runs it while a
+ * backup hangs in wbadmin (started before, waited for after: it must
+ * end cancelled). */
 #define FIXED_CLOCK 1
+#define BESIDE_BACKUP 2
 
 #define SCHEDULED "backup", "--scheduled", "--source-dir", "@RESTORE@", "--vault", "@VAULT@"
 #define CREDS "--credentials", "@DIR@creds.json"
@@ -77,6 +81,7 @@ static const struct json_case {
 		  "--monthly-on", "last", "--save", "--vault", "@VAULT@" } },
 	{ "backup", 0, FIXED_CLOCK, { SCHEDULED } },
 	{ "backup skipped", 0, FIXED_CLOCK, { SCHEDULED } },
+	{ "jobs cancel", 0, BESIDE_BACKUP, { "jobs", "cancel", "@JOB:backup@" } },
 	{ "cache move", 0, 0, { "cache", "move", "@DIR@scratch2", "--skip-check", "PF005" } },
 	{ "vault credentials", 0, 0, { "vault", "credentials", "--vault", "@VAULT@", "-o",
 		  "@DIR@creds.json", "--name", "fleet" } },
@@ -353,7 +358,8 @@ static void check_node(check *c, json_t *v, const char *path)
 /* cli_env's slots. */
 enum {
 	ENV_HOME, ENV_PASS, ENV_WBADMIN, ENV_SIM_SIZE, ENV_SCRYPT, ENV_SIM_STATE,
-	ENV_SIM_LANG, ENV_SMBIOS, ENV_ROOT, ENV_UNITS, ENV_CTL, ENV_NOW, ENV_END
+	ENV_SIM_LANG, ENV_SMBIOS, ENV_ROOT, ENV_UNITS, ENV_CTL, ENV_NOW, ENV_FAIL,
+	ENV_END
 };
 
 typedef struct env {
@@ -434,6 +440,7 @@ static int setup(void **state)
 	cli_env[ENV_UNITS] = e->units_env;
 	cli_env[ENV_CTL] = e->ctl_env;
 	cli_env[ENV_NOW] = "SYSVAULT_FAKE_NOW=";
+	cli_env[ENV_FAIL] = "WBADMIN_SIM_FAIL=";
 	cli_env[ENV_END] = NULL;
 	*state = e;
 	return 0;
@@ -461,6 +468,14 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Whether obj's key is the string value. */
+static int is(const json_t *obj, const char *key, const char *value)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+
+	return v && !strcmp(v, value);
+}
+
 /* The id of the newest job of kind, from `sysvault --json jobs`. */
 static char *newest_job(const char *kind)
 {
@@ -473,7 +488,7 @@ static char *newest_job(const char *kind)
 	cli_expect(&r, args, 0, NULL);
 	sv_assert_ok(sv_json_parse(&list, r.out.ptr, r.out.len, "jobs"));
 	json_array_foreach(list, i, j) {
-		if (!strcmp(json_string_value(json_object_get(j, "kind")), kind)) {
+		if (is(j, "kind", kind)) {
 			id = sv_aprintf("%lld", (long long)json_integer_value(
 							json_object_get(j, "id")));
 			break;
@@ -484,6 +499,37 @@ static char *newest_job(const char *kind)
 	json_decref(list);
 	cli_done(&r);
 	return id;
+}
+
+/* Starts a backup that hangs in wbadmin and waits until its job runs. */
+static cli_bg *start_hanging_backup(const env *e)
+{
+	static const char *args[] = { "backup", SKIPS "--vault", NULL, NULL };
+	uint64_t until = sv_time_mono_ms() + 60000;
+	const char *running[] = { "--json", "jobs", "--limit", "1", NULL };
+	int up = 0;
+	cli_bg *bg;
+	cli_run r;
+
+	args[sizeof(args) / sizeof(args[0]) - 2] = e->vault;
+	cli_env[ENV_FAIL] = "WBADMIN_SIM_FAIL=hang";
+	bg = cli_start(args);
+	while (!up && sv_time_mono_ms() < until) {
+		json_t *jobs = NULL, *newest;
+
+		cli_expect(&r, running, 0, NULL);
+		sv_assert_ok(sv_json_parse(&jobs, r.out.ptr, r.out.len, "jobs"));
+		newest = json_array_get(jobs, 0);
+		up = is(newest, "kind", "backup") && is(newest, "state", "running");
+		json_decref(jobs);
+		cli_done(&r);
+		if (!up)
+			sv_time_sleep_ms(200);
+	}
+	cli_env[ENV_FAIL] = "WBADMIN_SIM_FAIL=";
+	if (!up)
+		fail_msg("the hanging backup did not start within 60 s");
+	return bg;
 }
 
 /* a with its placeholder replaced; caller frees. */
@@ -511,6 +557,7 @@ static int run_case(const env *e, const struct json_case *jc)
 {
 	char *args[MAX_ARGS + 2] = { "--json" }, command[512] = "";
 	const section *sec = jc->section ? doc_section(jc->section) : NULL;
+	cli_bg *bg = jc->flags & BESIDE_BACKUP ? start_hanging_backup(e) : NULL;
 	check c = { sec, command, 0 };
 	json_t *out = NULL;
 	cli_run r;
@@ -528,6 +575,15 @@ static int run_case(const env *e, const struct json_case *jc)
 		cli_env[ENV_NOW] = e->now_env;
 	cli_expect(&r, (const char *const *)args, jc->code, NULL);
 	cli_env[ENV_NOW] = "SYSVAULT_FAKE_NOW=";
+	if (bg) {
+		cli_run b;
+
+		cli_wait(bg, &b);
+		if (b.code != 4)
+			fail_msg("the backup beside `%s` exited %d, not 4 (cancelled): %s",
+				 command, b.code, b.err.ptr);
+		cli_done(&b);
+	}
 	if (sec) {
 		if (sv_json_parse(&out, r.out.ptr, r.out.len, "stdout") < 0)
 			fail_msg("`sysvault --json %s` printed no JSON: %s", command, sv_error_msg());
