@@ -64,6 +64,7 @@ static const struct json_case {
 	{ "restore", 0, 0, { "restore", "--point", "latest", "--to", "@RESTORE@", "--vault", "@VAULT@" } },
 	{ "vault check", 0, 0, { "vault", "check", "--vault", "@VAULT@" } },
 	{ "vault sync", 0, 0, { "vault", "sync", "--vault", "@VAULT@" } },
+	{ "vault copy", 0, 0, { "vault", "copy", "--to", "@DIR@copy", "--vault", "@VAULT@" } },
 	{ "preflight", 0, 0, { "preflight", "--from", "@FIXTURES@preflight/healthy.json" } },
 	{ "preflight", 2, 0, { "preflight", "--from", "@FIXTURES@preflight/esp-locked.json" } },
 	{ "wsb versions", 0, 0, { "wsb", "versions" } },
@@ -105,6 +106,7 @@ static const struct json_case {
 	{ "jobs", 0, 0, { "jobs" } },
 	{ "jobs show", 0, 0, { "jobs", "show", "@JOB:prune@" } },
 	{ "jobs show", 0, 0, { "jobs", "show", "@JOB:cache@" } },
+	{ "jobs show", 0, 0, { "jobs", "show", "@JOB:copy@" } },
 	{ "jobs show", 0, 0, { "jobs", "show", "@JOB:backup@" } },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
