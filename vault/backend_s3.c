@@ -676,7 +676,9 @@ static int s3_get(vault_backend *b, const char *name, uint64_t off,
 	rc = get_once(s, name, off, len, out, &resp);
 	if (rc == 0 && off == 0 && len == UINT64_MAX &&
 	    atomic_load(&s->etag_md5) &&
-	    etag_differs(&resp, out->ptr + start, out->len - start))
+	    /* An empty object leaves out without a buffer. */
+	    etag_differs(&resp, out->ptr ? out->ptr + start : "",
+			 out->len - start))
 		rc = recheck_whole(s, name, out, start);
 	if (rc != 0) {
 		out->len = start;

@@ -141,21 +141,26 @@ static void same_file(const char *a, const char *b)
 static void test_cloud_fault__azure_over_a_bad_network(void **state)
 {
 	env *e = *state;
-	char *out = sub(e->dir, "out"), *a1 = sub(e->src, "a.bin");
-	char *a2 = sub(out, "a.bin"), *b1 = sub(e->src, "b.txt"), *b2 = sub(out, "b.txt");
+	char *out, *a1, *a2, *b1, *b2;
 	const char *init[] = { "--json", "vault", "init", "--vault", e->url, NULL };
 	const char *backup[] = { "--json", "backup", "--source-dir", e->src,
 				 "--vault", e->url, NULL };
 	const char *check[] = { "--json", "vault", "check", "--read-data",
 				"--vault", e->url, NULL };
 	const char *restore[] = { "--json", "restore", "--point", "latest", "--to",
-				  out, "--vault", e->url, NULL };
+				  NULL /* out */, "--vault", e->url, NULL };
 	json_int_t retries = 0;
 	json_t *j;
 	int i;
 
 	if (is_https(e))
 		skip();
+	out = sub(e->dir, "out");
+	a1 = sub(e->src, "a.bin");
+	a2 = sub(out, "a.bin");
+	b1 = sub(e->src, "b.txt");
+	b2 = sub(out, "b.txt");
+	restore[5] = out;
 	cli_env[3] = BAD_NET;
 	json_decref(run_json(init, "vault init"));
 	for (i = 0; i < 2; i++) {
