@@ -15,6 +15,8 @@
 /* Objects loaded at once from a cloud vault (each may be an index of
  * several MiB in memory while it is decoded). */
 #define SYNC_PARALLEL_MAX 4
+/* Reloads of the index objects while a prune keeps replacing them. */
+#define SYNC_STALE_TRIES 5
 
 /* ---- index objects ---- */
 
@@ -218,6 +220,14 @@ static int sync_index(sync_walk *w, const char *name, uint64_t size)
 	if ((rc = vault__name_parse_object(id, name, "index")) < 0)
 		return rc;
 	rc = vault__index_load(w->v, id, &packs, &n);
+	if (rc == SV_ENOTFOUND) {
+		/* Listed, then replaced by a prune running meanwhile (on
+		 * another machine): the listing is stale, not the vault. */
+		sv_mutex_lock(w->lock);
+		w->stale = 1;
+		sv_mutex_unlock(w->lock);
+		return 0;
+	}
 	if (rc == 0) {
 		sv_mutex_lock(w->lock);
 		rc = cache_index(w->v, id, packs, n);
@@ -276,6 +286,8 @@ static int sync_point(sync_walk *w, const char *name, uint64_t size)
 		return rc;
 	sv_hex_encode(hex, id, VAULT_ID_LEN);
 	rc = vault_point_load(w->v, hex, &p);
+	if (rc == SV_ENOTFOUND)
+		return 0;   /* listed, then deleted by a prune meanwhile */
 	if (rc == 0)
 		rc = point_summary(&summary, p, &machine, &t);
 	if (rc == 0) {
@@ -334,6 +346,8 @@ static int sync_pack(sync_walk *w, const char *name, uint64_t size)
 	if ((rc = vault__name_parse_pack(id, name)) < 0)
 		return rc;
 	rc = read_pack_header(w->v, name, size, &e, &n);
+	if (rc == SV_ENOTFOUND)
+		return 0;   /* listed, then deleted by a prune meanwhile */
 	if (rc == SV_ECORRUPT) {
 		/* A damaged unindexed pack is left for `vault check`. */
 		sv_log_warn("%s", sv_error_msg());
@@ -367,17 +381,22 @@ static int note_gone(void *ud, const uint8_t id[VAULT_ID_LEN])
  * (chunks are never looked up in a pack that no longer exists). */
 static int sync_indexes(sync_walk *w)
 {
-	int rc = sync_dir(w, "index/", "index", sync_index);
+	int rc = sync_dir(w, "index/", "index", sync_index), tries = 0;
 
 	if (rc == 0)
 		rc = vault__cache_indexes(w->v->cache, note_gone, w);
-	if (rc < 0 || !w->stale)
-		return rc;
-	sv_log_info("index objects were replaced by a prune: reloading them");
-	w->stale = 0;
-	rc = vault__cache_forget_indexed(w->v->cache);
-	if (rc == 0)
-		rc = sync_dir(w, "index/", "index", sync_index);
+	/* A prune still running may replace more while they are read. */
+	while (rc == 0 && w->stale) {
+		if (++tries > SYNC_STALE_TRIES)
+			return sv_error_set(SV_EBUSY,
+					    "index objects keep being replaced "
+					    "by a prune: try again once it ends");
+		sv_log_info("index objects were replaced by a prune: reloading them");
+		w->stale = 0;
+		rc = vault__cache_forget_indexed(w->v->cache);
+		if (rc == 0)
+			rc = sync_dir(w, "index/", "index", sync_index);
+	}
 	return rc;
 }
 

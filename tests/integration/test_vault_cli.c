@@ -1,7 +1,7 @@
 /*
  * test_vault_cli.c - the vault engine through the sysvault binary: init,
- * backup, points, restore, check, sync, copy; round trips, bad input,
- * corruption, interrupted backups and copies.
+ * backup, points, restore, check, sync, copy, prune; round trips, bad
+ * input, corruption, interrupted backups, copies and prunes.
  *
  * One set of cases for every kind of vault. Without SV_TEST_VAULT_BASE
  * each case's vault is a directory; with it (set by tests/cloud/
@@ -1199,6 +1199,521 @@ static void test_vault_cli__copy_never_spreads_a_damaged_object(void **state)
 	free(buf);
 }
 
+/* ---- prune: points placed in time ---- */
+
+#define DAY 86400
+
+/* The runs' clock: SYSVAULT_FAKE_NOW (t; 0 the real clock), in UTC. */
+static char g_now_env[64];
+
+static void at(int64_t t)
+{
+	snprintf(g_now_env, sizeof(g_now_env), "SYSVAULT_FAKE_NOW=%lld", (long long)t);
+	cli_env[3] = t ? g_now_env : NULL;
+	cli_env[4] = t ? "TZ=UTC0" : NULL;
+	cli_env[5] = NULL;
+}
+
+/* Noon (UTC) of a day long gone: each day's points sit at noon, so the
+ * days retention counts are the same in any time zone near UTC. */
+static int64_t noon_long_ago(void)
+{
+	return (sv_time_now() / DAY - 400) * DAY + DAY / 2;
+}
+
+/*
+ * Retention counts days, so its cases move the runs' clock days apart.
+ * Requests are signed with that clock, and s3rver refuses any signed more
+ * than 15 minutes from its own (RequestTimeTooSkewed); Azurite and local
+ * vaults do not care. Once the S3 backend signs with the real clock (the
+ * time a request is sent, not the injected one), these cases run on S3
+ * too: they pass there when it does.
+ */
+#define needs_time_travel(e)                                                \
+	do {                                                                \
+		const char *b_ = getenv("SV_TEST_VAULT_BASE");              \
+		if ((e)->cloud && sv_str_startswith(b_, "s3://")) {         \
+			print_message("skipped: the S3 test server refuses "   \
+				      "requests signed days away from its "    \
+				      "clock (SYSVAULT_FAKE_NOW)\n");          \
+			skip();                                             \
+		}                                                           \
+	} while (0)
+
+/* A day's tree: base.bin (the same every day of a series) and daily.bin
+ * (that day's own). */
+static void make_day(const char *root, uint64_t series, size_t base_len,
+		     int day, size_t daily_len)
+{
+	uint8_t *buf = malloc(base_len > daily_len ? base_len : daily_len);
+
+	fill(buf, base_len, 7000 + series);
+	write_file(root, "base.bin", buf, base_len);
+	fill(buf, daily_len, 10000 + series * 100 + (uint64_t)day);
+	write_file(root, "daily.bin", buf, daily_len);
+	free(buf);
+}
+
+/* Object names with their sizes ("name size"), sorted. */
+typedef struct obj_list {
+	char **v;
+	size_t n, cap;
+} obj_list;
+
+static void list_add(obj_list *l, char *entry)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		assert_non_null(l->v);
+	}
+	l->v[l->n++] = entry;
+}
+
+static int on_listed(void *ud, const char *name, uint64_t size)
+{
+	list_add(ud, sv_aprintf("%s %llu", name, (unsigned long long)size));
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every object under prefix, through the vault's backend. */
+static void obj_list_of(const char *url, const char *prefix, obj_list *l)
+{
+	vault_backend *b = obj_open(url, 0);
+
+	memset(l, 0, sizeof(*l));
+	sv_assert_ok(b->ops->list(b, prefix, on_listed, l));
+	vault__backend_close(b);
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), by_name);
+}
+
+static void obj_list_free(obj_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int obj_listed(const obj_list *l, const char *entry)
+{
+	return l->n && bsearch(&entry, l->v, l->n, sizeof(*l->v), by_name) != NULL;
+}
+
+static void obj_lists_equal(const obj_list *a, const obj_list *b)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (!obj_listed(b, a->v[i]))
+			fail_msg("object '%s' changed or went", a->v[i]);
+	for (i = 0; i < b->n; i++)
+		if (!obj_listed(a, b->v[i]))
+			fail_msg("object '%s' appeared", b->v[i]);
+}
+
+/* The entries of after that before lacks. */
+static void obj_list_new(const obj_list *before, const obj_list *after,
+			 obj_list *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < after->n; i++)
+		if (!obj_listed(before, after->v[i]))
+			list_add(out, sv_strdup(after->v[i]));
+}
+
+/* Backs up e->src and returns the data/ objects it wrote; *id gets the
+ * point (caller frees). */
+static void backup_packs(env *e, obj_list *packs, char **id)
+{
+	obj_list pre, post;
+	json_t *s;
+
+	obj_list_of(e->vault, "data/", &pre);
+	s = backup(e, e->src);
+	obj_list_of(e->vault, "data/", &post);
+	obj_list_new(&pre, &post, packs);
+	assert_true(packs->n >= 1);
+	*id = sv_strdup(point_of(s));
+	json_decref(s);
+	obj_list_free(&pre);
+	obj_list_free(&post);
+}
+
+/* `vault prune --retain-daily 7` (--dry-run when asked), which must
+ * succeed; its JSON (caller decrefs). */
+static json_t *prune_ok(env *e, int dry_run)
+{
+	const char *a[] = { "--json", "vault", "prune", "--vault", e->vault,
+			    "--retain-daily", "7", dry_run ? "--dry-run" : NULL, NULL };
+	json_t *j = NULL;
+	cli_run r;
+
+	cli(&r, a);
+	if (r.code != 0)
+		fail_msg("vault prune failed (%d): %s", r.code, r.err.ptr);
+	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "prune output"));
+	cli_done(&r);
+	return j;
+}
+
+/* The ids of the vault's points, as `points --json` lists them. */
+static void point_ids(env *e, obj_list *ids)
+{
+	const char *a[] = { "--json", "points", "--vault", e->vault, NULL };
+	json_t *list = NULL, *p;
+	size_t i;
+	cli_run r;
+
+	cli(&r, a);
+	if (r.code != 0)
+		fail_msg("points failed (%d): %s", r.code, r.err.ptr);
+	sv_assert_ok(sv_json_parse(&list, r.out.ptr, r.out.len, "points"));
+	memset(ids, 0, sizeof(*ids));
+	json_array_foreach(list, i, p) {
+		list_add(ids, sv_strdup(json_string_value(json_object_get(p, "id"))));
+	}
+	if (ids->n)
+		qsort(ids->v, ids->n, sizeof(*ids->v), by_name);
+	json_decref(list);
+	cli_done(&r);
+}
+
+/* Restores point and compares it with the tree make_day() wrote. */
+static void restores_day(env *e, const char *point, uint64_t series,
+			 size_t base_len, int day, size_t daily_len)
+{
+	char *want = sub(e->dir, "expected");
+
+	sv_fs_remove_tree(want);
+	sv_fs_remove_tree(e->out);
+	make_day(want, series, base_len, day, daily_len);
+	restore(e, point, e->out);
+	compare_trees(want, e->out);
+	sv_fs_remove_tree(want);
+	free(want);
+}
+
+/* Whether any of packs (from obj_list_of) is still in the vault. */
+static int packs_present(env *e, const obj_list *packs, int all)
+{
+	obj_list now;
+	size_t i, n = 0;
+
+	obj_list_of(e->vault, "data/", &now);
+	for (i = 0; i < packs->n; i++)
+		n += obj_listed(&now, packs->v[i]);
+	obj_list_free(&now);
+	return all ? n == packs->n : n > 0;
+}
+
+static void test_vault_cli__prune_keeps_a_week_of_points(void **state)
+{
+	env *e = *state;
+	enum { DAYS = 10, BASE = 1 << 20, DAILY = 64 << 10 };
+	const int64_t t0 = noon_long_ago();
+	obj_list packs[DAYS], before, after, ids;
+	char *id[DAYS];
+	json_t *j;
+	int d;
+
+	needs_time_travel(e);
+	at(t0);
+	init_vault(e);
+	for (d = 0; d < DAYS; d++) {
+		at(t0 + d * DAY);
+		make_day(e->src, 1, BASE, d, DAILY);
+		backup_packs(e, &packs[d], &id[d]);
+	}
+	/* Day 9: with a week's retention, the points of days 0 to 2 have
+	 * expired (a point of day d is kept until day d + 7 begins). */
+	at(t0 + 9 * DAY + 3600);
+	obj_list_of(e->vault, "", &before);
+	j = prune_ok(e, 1);
+	assert_int_equal(field(j, "deleted"), 3);
+	assert_int_equal(field(j, "kept"), 7);
+	assert_true(field(j, "bytes_freed") >= DAILY);
+	json_decref(j);
+	obj_list_of(e->vault, "", &after);
+	obj_lists_equal(&before, &after);
+	obj_list_free(&after);
+
+	j = prune_ok(e, 0);
+	assert_int_equal(field(j, "deleted"), 3);
+	json_decref(j);
+	point_ids(e, &ids);
+	assert_int_equal(ids.n, DAYS - 3);
+	for (d = 0; d < DAYS; d++)
+		assert_int_equal(obj_listed(&ids, id[d]), d >= 3);
+	/* The packs of days 1 and 2 held only those days' data; day 0's
+	 * also holds base.bin, and its unneeded share is too small to
+	 * repack. */
+	assert_false(packs_present(e, &packs[1], 0));
+	assert_false(packs_present(e, &packs[2], 0));
+	for (d = 3; d < DAYS; d++)
+		assert_true(packs_present(e, &packs[d], 1));
+	check_ok(e, "--read-data");
+	for (d = 3; d < DAYS; d++)
+		restores_day(e, id[d], 1, BASE, d, DAILY);
+	/* Nothing more to do the same day. */
+	obj_list_of(e->vault, "", &before);
+	j = prune_ok(e, 0);
+	assert_int_equal(field(j, "deleted"), 0);
+	json_decref(j);
+	obj_list_of(e->vault, "", &after);
+	obj_lists_equal(&before, &after);
+	for (d = 0; d < DAYS; d++) {
+		obj_list_free(&packs[d]);
+		free(id[d]);
+	}
+	obj_list_free(&before);
+	obj_list_free(&after);
+	obj_list_free(&ids);
+}
+
+static void test_vault_cli__prune_repacks_a_mostly_unneeded_pack(void **state)
+{
+	env *e = *state;
+	enum { BASE = 128 << 10, OLD = 1 << 20, NEW = 64 << 10 };
+	const int64_t t0 = noon_long_ago();
+	obj_list p0, p5, before, after, added;
+	char *id0, *id5;
+	json_t *j;
+
+	needs_time_travel(e);
+	at(t0);
+	init_vault(e);
+	make_day(e->src, 2, BASE, 0, OLD);
+	backup_packs(e, &p0, &id0);
+	at(t0 + 5 * DAY);
+	make_day(e->src, 2, BASE, 5, NEW);
+	backup_packs(e, &p5, &id5);
+	/* Day 8: day 0's point goes; its pack is mostly daily.bin of day 0,
+	 * but day 5 still needs the base.bin it holds. */
+	at(t0 + 8 * DAY + 3600);
+	obj_list_of(e->vault, "data/", &before);
+	j = prune_ok(e, 0);
+	assert_int_equal(field(j, "deleted"), 1);
+	assert_int_equal(field(j, "packs_repacked"), 1);
+	assert_true(field(j, "bytes_freed") >= OLD / 2);
+	json_decref(j);
+	obj_list_of(e->vault, "data/", &after);
+	obj_list_new(&before, &after, &added);
+	assert_false(packs_present(e, &p0, 0));
+	assert_true(packs_present(e, &p5, 1));
+	assert_true(added.n >= 1);
+	check_ok(e, "--read-data");
+	restores_day(e, id5, 2, BASE, 5, NEW);
+	{
+		const char *a[] = { "restore", "--point", id0, "--to", e->out,
+				    "--vault", e->vault, NULL };
+
+		expect(a, 2, NULL);
+	}
+	obj_list_free(&p0);
+	obj_list_free(&p5);
+	obj_list_free(&before);
+	obj_list_free(&after);
+	obj_list_free(&added);
+	free(id0);
+	free(id5);
+}
+
+/* Round r of a series: points on days 0, 1 and 5 of its own span of time
+ * (day 0's pack is repacked by a prune on day 8, day 1's deleted); the
+ * id of day 5's point, which every prune of the round keeps. */
+enum { SPAN = 20, R_BASE = 4 << 20, R_D0 = 3 << 20, R_D1 = 512 << 10, R_D5 = 128 << 10 };
+
+static char *prune_round_points(env *e, int64_t t0, int r)
+{
+	const int64_t s = t0 + (int64_t)r * SPAN * DAY;
+	static const int day[3] = { 0, 1, 5 };
+	static const size_t len[3] = { R_D0, R_D1, R_D5 };
+	obj_list packs;
+	char *id = NULL;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		free(id);
+		at(s + day[i] * DAY);
+		make_day(e->src, 100 + (uint64_t)r, R_BASE, day[i], len[i]);
+		backup_packs(e, &packs, &id);
+		obj_list_free(&packs);
+	}
+	at(s + 8 * DAY + 3600);
+	return id;
+}
+
+/* The round's prune has done its work: only its day 5 point is left. */
+static void prune_round_done(env *e, int r, const char *id5)
+{
+	obj_list ids;
+
+	point_ids(e, &ids);
+	assert_int_equal(ids.n, 1);
+	assert_true(obj_listed(&ids, id5));
+	obj_list_free(&ids);
+	restores_day(e, id5, 100 + (uint64_t)r, R_BASE, 5, R_D5);
+}
+
+/* Whether a and b differ in anything but lock objects. */
+static int differ_beyond_locks(const obj_list *a, const obj_list *b)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (!sv_str_startswith(a->v[i], "locks/") && !obj_listed(b, a->v[i]))
+			return 1;
+	for (i = 0; i < b->n; i++)
+		if (!sv_str_startswith(b->v[i], "locks/") && !obj_listed(a, b->v[i]))
+			return 1;
+	return 0;
+}
+
+static void test_vault_cli__killed_prunes_never_break_the_vault(void **state)
+{
+	env *e = *state;
+	const int rounds = e->cloud ? 4 : 6;
+	const int64_t t0 = noon_long_ago();
+	const char *a[] = { "vault", "prune", "--vault", e->vault,
+			    "--retain-daily", "7", NULL };
+	uint64_t t, full_ms, lo = 0, hi;
+	json_t *j;
+	char *id5;
+	int r, midway = 0;
+
+	needs_time_travel(e);
+	at(t0);
+	init_vault(e);
+	/* Time a whole prune to spread the kills over its length. */
+	id5 = prune_round_points(e, t0, 0);
+	t = sv_time_mono_ms();
+	j = prune_ok(e, 0);
+	full_ms = sv_time_mono_ms() - t;
+	hi = full_ms * 2;
+	assert_int_equal(field(j, "packs_repacked"), 1);
+	json_decref(j);
+	prune_round_done(e, 0, id5);
+	free(id5);
+	/* Kills spread over the run, then (until one has) aimed between the
+	 * latest that changed nothing and the earliest that was too late,
+	 * for a prune cut in the middle of its work. */
+	for (r = 1; r <= rounds || (!midway && r <= rounds + 10); r++) {
+		uint64_t ms = r <= rounds ? full_ms * (uint64_t)r / (uint64_t)(rounds + 1)
+					  : (lo + hi) / 2;
+		int64_t when;
+		obj_list before, after;
+		const char *what;
+		cli_run k;
+
+		id5 = prune_round_points(e, t0, r);
+		when = t0 + (int64_t)r * SPAN * DAY + 8 * DAY + 3600;
+		obj_list_of(e->vault, "", &before);
+		cli_killed(&k, a, (unsigned)(ms ? ms : 1));
+		if (k.code != -1 && k.code != 0)
+			fail_msg("vault prune failed (%d): %s", k.code, k.err.ptr);
+		obj_list_of(e->vault, "", &after);
+		if (k.code == 0) {
+			what = "finished";
+			hi = ms < hi ? ms : hi;
+		} else if (!differ_beyond_locks(&before, &after)) {
+			what = "killed before deleting anything";
+			lo = ms > lo ? ms : lo;
+		} else {
+			what = "killed part way";
+			midway++;
+		}
+		print_message("prune killed at %llu of %llu ms: %s\n",
+			      (unsigned long long)ms, (unsigned long long)full_ms, what);
+		cli_done(&k);
+		obj_list_free(&before);
+		obj_list_free(&after);
+		check_ok(e, NULL);
+		/* Once the dead prune's lock has expired, the next one
+		 * finishes the work. */
+		at(when + VAULT_LOCK_TTL + 60);
+		json_decref(prune_ok(e, 0));
+		check_ok(e, NULL);
+		prune_round_done(e, r, id5);
+		free(id5);
+	}
+	assert_true(midway >= 1);
+	check_ok(e, "--read-data");
+}
+
+/* A backup of another machine (its own state directory) while a prune
+ * runs: the prune may leave data for later, never take what the backup
+ * uses; the backup holds the data of the points being pruned. */
+static void test_vault_cli__backup_beside_a_prune_loses_nothing(void **state)
+{
+	env *e = *state;
+	const int64_t t0 = noon_long_ago();
+	const unsigned delay_ms[] = { 0, 30, 80 };
+	const char *pa[] = { "--json", "vault", "prune", "--vault", e->vault,
+			     "--retain-daily", "7", NULL };
+	char *two = sub(e->dir, "machine-two"), *src2 = sub(e->dir, "src-two");
+	const char *bk[] = { "--state-dir", two, "--json", "backup", "--source-dir",
+			     src2, "--vault", e->vault, "--machine", "SRV-TWO", NULL };
+	int r;
+
+	needs_time_travel(e);
+	at(t0);
+	init_vault(e);
+	for (r = 0; r < 3; r++) {
+		cli_bg *bg;
+		cli_run pr, br;
+		json_t *s = NULL;
+		char *id5 = prune_round_points(e, t0, r);
+		uint8_t *buf = malloc(R_D1);
+
+		/* The other machine's tree: day 0's data of this round, being
+		 * pruned, and its own. */
+		sv_fs_remove_tree(src2);
+		make_day(src2, 100 + (uint64_t)r, R_BASE, 0, R_D0);
+		fill(buf, R_D1, 50000 + (uint64_t)r);
+		write_file(src2, "own.bin", buf, R_D1);
+		bg = cli_start(pa);
+		sv_time_sleep_ms(delay_ms[r]);
+		cli(&br, bk);
+		cli_wait(bg, &pr);
+		if (br.code != 0)
+			fail_msg("backup beside a prune failed (%d): %s", br.code, br.err.ptr);
+		if (pr.code != 0 && pr.code != 1)
+			fail_msg("prune beside a backup failed (%d): %s", pr.code, pr.err.ptr);
+		print_message("round %d: prune exited %d\n", r, pr.code);
+		sv_assert_ok(sv_json_parse(&s, br.out.ptr, br.out.len, "backup output"));
+		cli_done(&pr);
+		cli_done(&br);
+		check_ok(e, "--read-data");
+		sv_fs_remove_tree(e->out);
+		restore(e, point_of(s), e->out);
+		compare_trees(src2, e->out);
+		/* Later, with no backup running, a prune frees what is left
+		 * and nothing the other machine's point needs. */
+		json_decref(prune_ok(e, 0));
+		check_ok(e, "--read-data");
+		sv_fs_remove_tree(e->out);
+		restore(e, point_of(s), e->out);
+		compare_trees(src2, e->out);
+		restores_day(e, id5, 100 + (uint64_t)r, R_BASE, 5, R_D5);
+		json_decref(s);
+		free(id5);
+		free(buf);
+	}
+	free(two);
+	free(src2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1223,6 +1738,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vault_cli__interrupted_copy_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__copy_refuses_another_vault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_cli__copy_never_spreads_a_damaged_object, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_cli__prune_keeps_a_week_of_points, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_cli__prune_repacks_a_mostly_unneeded_pack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_cli__killed_prunes_never_break_the_vault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_cli__backup_beside_a_prune_loses_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
