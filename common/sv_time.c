@@ -25,6 +25,11 @@ int64_t sv_time_now(void)
 	return (int64_t)time(NULL);
 }
 
+int64_t sv_time_real(void)
+{
+	return (int64_t)time(NULL);
+}
+
 void sv_time_set_fake(int64_t unix_seconds)
 {
 	g_fake_now = unix_seconds;

@@ -11,6 +11,9 @@
 
 /* Seconds since the Unix epoch (UTC), or the injected clock. */
 int64_t sv_time_now(void);
+/* The machine's own clock, never the injected one: for what another
+ * system checks against its clock (request signatures and their dates). */
+int64_t sv_time_real(void);
 /* Overrides the wall clock (0 restores the real one). */
 void sv_time_set_fake(int64_t unix_seconds);
 /* Milliseconds from a monotonic clock, for durations and timeouts. */
