@@ -21,17 +21,10 @@
 
 #define PASS "correct horse battery staple"
 
-/* Wine lacks the wbengine and VSS services (see test_wsb_cli.c). The
- * machine the tests share must not decide these tests: its free space
- * (PF005) and the simulated wbadmin of other test runs (PF009) are the
- * preflight's to judge, and tested there. */
-#ifdef _WIN32
-#define WINE_SKIPS "--skip-check", "PF001", "--skip-check", "PF002",
-#else
-#define WINE_SKIPS
-#endif
+/* cache move takes only PF004/PF005 to skip; the free space of the
+ * machine the tests share must not decide these tests (backup passes
+ * CLI_SKIPS, sv_cli.h). */
 #define NO_SPACE "--skip-check", "PF005"
-#define MACHINE_SKIPS NO_SPACE, "--skip-check", "PF009"
 
 typedef struct env {
 	char *dir, *state, *vault, *newdir;
@@ -101,7 +94,7 @@ static void run_ok(const char *const *args)
 
 static void backup(env *e)
 {
-	const char *a[] = {"backup", WINE_SKIPS MACHINE_SKIPS, "--vault",
+	const char *a[] = {"backup", CLI_SKIPS "--vault",
 			   e->vault, NULL};
 
 	run_ok(a);
@@ -255,7 +248,7 @@ static int64_t wait_running(const char *kind)
 static void test_cache_cli__refused_during_a_backup_then_waits(void **state)
 {
 	env *e = *state;
-	const char *hang[] = {"backup", WINE_SKIPS MACHINE_SKIPS, "--vault",
+	const char *hang[] = {"backup", CLI_SKIPS "--vault",
 			      e->vault, "--wbadmin-timeout",	  "120s",
 			      NULL};
 	const char *move[] = {"cache", "move", e->newdir, NO_SPACE, NULL};
@@ -308,7 +301,7 @@ static void test_cache_cli__refused_beside_a_seeding_copy(void **state)
 {
 	env *e = *state;
 	const char *move[] = {"cache", "move", e->newdir, NO_SPACE, NULL};
-	const char *bk[] = {"backup", WINE_SKIPS MACHINE_SKIPS, "--vault",
+	const char *bk[] = {"backup", CLI_SKIPS "--vault",
 			    e->vault, NULL};
 	sv_job_end done = {SV_JOB_COMPLETED, NULL, NULL, NULL, 0, 0};
 	sv_jobs *s = NULL;
