@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "sv_buf.h"
+#include "sv_json.h"
 
 /* Preflight checks that judge the machine the tests run on, not the
  * test's own setup, for an argument list (trailing comma included):
@@ -59,5 +60,12 @@ void cli_expect(cli_run *r, const char *const *args, int code,
 typedef struct cli_bg cli_bg;
 cli_bg *cli_start(const char *const *args);
 void cli_wait(cli_bg *bg, cli_run *r);
+
+/* The newest job as `sysvault --json jobs --limit 1` prints it, NULL when
+ * there is none; the caller releases it. */
+json_t *cli_newest_job(void);
+/* Waits (up to 60 s, else fails the test) until the newest job is a
+ * running one of kind; returns its id. */
+int64_t cli_wait_running(const char *kind);
 
 #endif
