@@ -263,8 +263,9 @@ const sv_cmd_def sv_commands[] = {
 	{ "uninstall-cleanup", cmd_uninstall_cleanup, NULL,
 	  "usage: sysvault uninstall-cleanup [--remove-state]\n"
 	  "\n"
-	  "Run by the Windows installer before it removes the files: detaches the\n"
-	  "staging VHDX and removes this sysvault.exe's folder from the machine\n"
+	  "Run by the Windows installer before it removes the files: deletes the\n"
+	  "backup schedule's task (as 'sysvault schedule remove' does), detaches\n"
+	  "the staging VHDX and removes this sysvault.exe's folder from the machine\n"
 	  "PATH; with --remove-state (msiexec ... REMOVESTATE=1) also deletes the\n"
 	  "state directory: jobs, configuration, cache and scratch. Every step is\n"
 	  "tried; exit code 2 when one failed.\n" },
