@@ -165,20 +165,6 @@ static void compare_trees(const char *a, const char *b, int *files)
 	*files += c.files;
 }
 
-static json_t *newest_job(void)
-{
-	const char *a[] = {"--json", "jobs", "--limit", "1", NULL};
-	json_t *list = NULL, *j;
-	cli_run r;
-
-	cli_expect(&r, a, 0, NULL);
-	sv_assert_ok(sv_json_parse(&list, r.out.ptr, r.out.len, "jobs"));
-	cli_done(&r);
-	j = json_incref(json_array_get(list, 0));
-	json_decref(list);
-	return j;
-}
-
 /* ---- the tests ---- */
 
 static void test_cache_cli__move_completes_with_a_verified_copy(void **state)
@@ -207,7 +193,7 @@ static void test_cache_cli__move_completes_with_a_verified_copy(void **state)
 	scratch = configured_scratch(e);
 	assert_string_equal(scratch, e->newdir);
 	free(scratch);
-	j = newest_job();
+	j = cli_newest_job();
 	assert_string_equal(json_string_value(json_object_get(j, "kind")),
 			    "cache");
 	assert_string_equal(json_string_value(json_object_get(j, "state")),
@@ -219,30 +205,6 @@ static void test_cache_cli__move_completes_with_a_verified_copy(void **state)
 	backup(e);
 	assert_int_equal(sv_fs_stat(old, NULL, NULL), SV_ENOTFOUND);
 	free(old);
-}
-
-/* Waits until the newest job is running; returns its id. */
-static int64_t wait_running(const char *kind)
-{
-	uint64_t until = sv_time_mono_ms() + 60000;
-	int64_t id = 0;
-	json_t *j;
-
-	while (!id && sv_time_mono_ms() < until) {
-		j = newest_job();
-		if (j &&
-		    !strcmp(json_string_value(json_object_get(j, "state")),
-			    "running") &&
-		    !strcmp(json_string_value(json_object_get(j, "kind")),
-			    kind))
-			id = (int64_t)json_integer_value(
-				json_object_get(j, "id"));
-		json_decref(j);
-		if (!id)
-			sv_time_sleep_ms(200);
-	}
-	assert_true(id > 0);
-	return id;
 }
 
 static void test_cache_cli__refused_during_a_backup_then_waits(void **state)
@@ -264,7 +226,7 @@ static void test_cache_cli__refused_during_a_backup_then_waits(void **state)
 	backup(e);
 	set_fail(e, "hang");
 	bg = cli_start(hang);
-	id = wait_running("backup");
+	id = cli_wait_running("backup");
 	snprintf(want, sizeof(want), "job %lld (backup, pid", (long long)id);
 	cli_expect(&r, move, 2, want);
 	assert_non_null(strstr(r.err.ptr, "--wait"));

@@ -102,16 +102,6 @@ static json_t *job(int64_t id)
 	return expect_json(a, 0);
 }
 
-/* The newest job in `jobs --json`, or NULL when there is none. */
-static json_t *newest_job(void)
-{
-	const char *a[] = { "--json", "jobs", "--limit", "1", NULL };
-	json_t *list = expect_json(a, 0), *j = json_incref(json_array_get(list, 0));
-
-	json_decref(list);
-	return j;
-}
-
 static const char *s(json_t *j, const char *key)
 {
 	const char *v = json_string_value(json_object_get(j, key));
@@ -179,7 +169,7 @@ static void test_jobs_cli__completed_and_failed_backups(void **state)
 	set_fail(e, "vss_timeout");
 	cli_expect(&r, a, 2, "WSB_VSS_TIMEOUT");
 	cli_done(&r);
-	j = newest_job();
+	j = cli_newest_job();
 	assert_job(j, "failed", "WSB_VSS_TIMEOUT");
 	assert_non_null(strstr(s(j, "message"), "Fix:"));
 	assert_log(j, "0x800423F2", "failed WSB_VSS_TIMEOUT: ");
@@ -214,13 +204,13 @@ static void test_jobs_cli__preflight_failure_and_skipped_checks(void **state)
 	assert_int_equal(symlink(real, link), 0);
 	cli_expect(&r, a, 2, "preflight PF004 failed");
 	cli_done(&r);
-	j = newest_job();
+	j = cli_newest_job();
 	assert_job(j, "failed", "PF004");
 	json_decref(j);
 	cli_expect(&r, b, 0, NULL);
 	assert_non_null(strstr(r.out.ptr, "(job 2)"));
 	cli_done(&r);
-	j = newest_job();
+	j = cli_newest_job();
 	assert_job(j, "completed", NULL);
 	skipped = json_object_get(json_object_get(j, "details"), "skipped_checks");
 	/* The job records every skipped check: the host's (CLI_SKIPS), then
@@ -264,31 +254,12 @@ static void test_jobs_cli__killed_backup_is_interrupted(void **state)
 	set_fail(e, NULL);
 	stop_sim(e);
 	/* The next start of sysvault finds the job's process gone. */
-	j = newest_job();
+	j = cli_newest_job();
 	assert_job(j, "failed", "INTERRUPTED");
 	snprintf(pid, sizeof(pid), "(pid %lld) ended without finishing", (long long)n(j, "pid"));
 	assert_non_null(strstr(s(j, "message"), pid));
 	assert_non_null(json_string_value(json_object_get(j, "ended")));
 	json_decref(j);
-}
-
-/* Waits until the newest job is a running backup; returns its id. */
-static int64_t wait_running(void)
-{
-	uint64_t until = sv_time_mono_ms() + 60000;
-	int64_t id = 0;
-	json_t *j;
-
-	while (!id && sv_time_mono_ms() < until) {
-		j = newest_job();
-		if (j && !strcmp(s(j, "state"), "running") && !strcmp(s(j, "kind"), "backup"))
-			id = n(j, "id");
-		json_decref(j);
-		if (!id)
-			sv_time_sleep_ms(200);
-	}
-	assert_true(id > 0);
-	return id;
 }
 
 static void test_jobs_cli__one_backup_at_a_time_and_cancel(void **state)
@@ -307,7 +278,7 @@ static void test_jobs_cli__one_backup_at_a_time_and_cancel(void **state)
 	init_vault(e);
 	set_fail(e, "hang");
 	bg = cli_start(a);
-	id = wait_running();
+	id = cli_wait_running("backup");
 	sv_time_sleep_ms(1000);   /* let it reach wbadmin */
 	snprintf(want, sizeof(want), "a backup is already running: job %lld (pid", (long long)id);
 	cli_expect(&r, a, 2, want);
@@ -438,7 +409,7 @@ static void cancel_when(cli_bg *bg, const char *kind, int (*ready)(void *), void
 
 	while (sv_time_mono_ms() < until && !ready(ud))
 		sv_time_sleep_ms(20);
-	j = newest_job();
+	j = cli_newest_job();
 	assert_string_equal(s(j, "kind"), kind);
 	id = n(j, "id");
 	json_decref(j);
@@ -544,7 +515,7 @@ static void test_jobs_cli__cancel_during_upload(void **state)
 	sv_thread_join(t);
 	if (fd >= 0)
 		close(fd);
-	j = newest_job();
+	j = cli_newest_job();
 	assert_job(j, "cancelled", NULL);
 	json_decref(j);
 	j = expect_json(pts, 0);
@@ -615,7 +586,7 @@ static void test_jobs_cli__cancel_during_restore(void **state)
 	/* It says which: how many, and the file it stopped at. */
 	assert_non_null(strstr(r.err.ptr, "files were restored completely before"));
 	cli_done(&r);
-	j = newest_job();
+	j = cli_newest_job();
 	assert_job(j, "cancelled", NULL);
 	files = json_object_get(json_object_get(j, "details"), "files_restored");
 	assert_true(json_array_size(files) >= 1);

@@ -425,6 +425,21 @@ static int faulty_del(vault_backend *b, const char *name)
 	return g_real->del(b, name);
 }
 
+/* A round of the step tests below, at fake time t: new shared data (the
+ * first point's pack holds it and that point's own data, so deleting the
+ * point repacks), then three points of A with own data seed.. seed+2. */
+static void round_points(env *e, int64_t t, uint32_t shared, uint32_t seed,
+			 char (*p)[65])
+{
+	int i;
+
+	sv_time_set_fake(t);
+	g_shared = shared;
+	write_file(e->src, "shared.bin", g_shared, SHARED_SIZE);
+	for (i = 0; i < 3; i++)
+		backup(e->a, e->src, "A", seed + (uint32_t)i, p[i]);
+}
+
 static void test_prune__a_failure_at_any_step_leaves_a_sound_vault(void **state)
 {
 	env *e = *state;
@@ -437,15 +452,10 @@ static void test_prune__a_failure_at_any_step_leaves_a_sound_vault(void **state)
 		const char *ids[1];
 		vault_prune_opts o;
 		char gone[65];
-		int i, rc;
+		int rc;
 
-		/* New shared data each round: the first point's pack holds it
-		 * and that point's own data, so deleting the point repacks. */
-		sv_time_set_fake(t0 + step * 7200);
-		g_shared = 1000u + (uint32_t)step;
-		write_file(e->src, "shared.bin", g_shared, SHARED_SIZE);
-		for (i = 0; i < 3; i++)
-			backup(e->a, e->src, "A", (uint32_t)(100 * step + i), p[i]);
+		round_points(e, t0 + step * 7200, 1000u + (uint32_t)step,
+			     (uint32_t)(100 * step), p);
 		ids[0] = p[0];
 		memset(&o, 0, sizeof(o));
 		o.points = ids;
@@ -511,13 +521,10 @@ static void test_prune__a_cancel_at_any_safe_point(void **state)
 		vault_prune_opts rest = { .npoints = 2, .machine = "A" };
 		char gone[65];
 		uint64_t done;
-		int i, rc, packs, indexes;
+		int rc, packs, indexes;
 
-		sv_time_set_fake(t0 + step * 7200);
-		g_shared = 2000u + (uint32_t)step;
-		write_file(e->src, "shared.bin", g_shared, SHARED_SIZE);
-		for (i = 0; i < 3; i++)
-			backup(e->a, e->src, "A", (uint32_t)(100 * step + i), p[i]);
+		round_points(e, t0 + step * 7200, 2000u + (uint32_t)step,
+			     (uint32_t)(100 * step), p);
 		ids[0] = p[0];
 		packs = objects(e->a, "data/");
 		indexes = objects(e->a, "index/");
