@@ -269,6 +269,12 @@ void sv_agent_progress_done(void)
 	g_prog.drawn = 0;
 }
 
+int sv_agent_cancelled(void *ud)
+{
+	(void)ud;
+	return sv_env_interrupted();
+}
+
 int sv_agent_print_json(json_t *v)
 {
 	char *s = v ? sv_json_dump(v, 1) : NULL;

@@ -68,6 +68,10 @@ int sv_agent_ping_vault(void *ud, uint32_t timeout_ms, int64_t *server_time,
 void sv_agent_progress(void *ud, const vault_progress *p);
 /* Ends the progress line on a TTY. */
 void sv_agent_progress_done(void);
+/* A cancel hook for vault operations (vault_cancel_cb): 1 once Ctrl-C, a
+ * service stop or `sysvault jobs cancel` (through the job's watcher)
+ * asked this process to stop. */
+int sv_agent_cancelled(void *ud);
 
 /* Prints a JSON value on stdout (pretty) and frees it; SV_EXIT_OK or the
  * failure exit code when v is NULL. */

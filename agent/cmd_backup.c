@@ -14,12 +14,6 @@
 #include "sv_platform.h"
 #include "registration.h"
 
-static int interrupted(void *ud)
-{
-	(void)ud;
-	return sv_env_interrupted();
-}
-
 /* What the job records before the work: the mode and the checks skipped. */
 static json_t *job_details(const vault_backup_opts *o, const char *const *skips)
 {
@@ -161,7 +155,7 @@ int cmd_backup(int argc, char **argv)
 	o.fqdn = fqdn;
 	o.threads = (int)threads;
 	o.progress = sv_agent_progress;
-	o.cancel = interrupted;
+	o.cancel = sv_agent_cancelled;
 	o.meta = json_pack("{s:s}", "trigger", scheduled ? "scheduled" : "adhoc");
 	/* A skipped scheduled run leaves no job: nothing was attempted. */
 	rc = scheduled ? sv_agent_open_vault(&v, url, pass_file) : 0;

@@ -17,12 +17,6 @@
 
 #define MAX_LISTED 1000   /* files named in a cancelled restore's job */
 
-static int interrupted(void *ud)
-{
-	(void)ud;
-	return sv_env_interrupted();
-}
-
 /* After a cancel: the files restored completely are the first r->files of
  * the point, in its order (restore writes one file at a time and renames
  * it into place only when it is whole and verified). */
@@ -234,7 +228,7 @@ int cmd_restore(int argc, char **argv)
 	o.threads = (int)threads;
 	o.progress = sv_agent_progress;
 	o.point_id = id;
-	o.cancel = interrupted;
+	o.cancel = sv_agent_cancelled;
 	memset(&r, 0, sizeof(r));
 	rc = sv_agent_job_start(&job, "restore", job_details(spec, o.target_dir, apply));
 	if (rc < 0)

@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "install.h"
 #include "job.h"
+#include "schedule.h"
 #include "sv_fs.h"
 #include "wsb.h"
 
@@ -31,13 +32,30 @@ static int step(int rc, const char *done)
 	return 0;
 }
 
+/* The backup schedule's task (Windows) or timer units (systemd), removed
+ * as `sysvault schedule remove` removes them: schedule.h alone knows
+ * their name and how. config.json keeps the setting, as it keeps the rest
+ * of the state directory. */
 static int untask(void)
 {
-	int removed = 0, rc = sv_install_task_remove(SV_INSTALL_TASK_NAME, &removed);
+	json_t *r = json_object(), *removed;
+	const char *how;
+	int rc = r ? sv_schedule_uninstall(r) : SV_ENOMEM;
 
-	if (rc == 0)
-		printf("%s scheduled task %s\n", removed ? "deleted the" : "there is no",
-		       SV_INSTALL_TASK_NAME);
+	how = rc == 0 ? json_string_value(json_object_get(r, "mechanism")) : NULL;
+	removed = json_object_get(r, "removed");
+	if (how && !strcmp(how, "task_scheduler"))
+		printf("%s scheduled task %s\n",
+		       json_is_true(removed) ? "deleted the" : "there is no",
+		       SV_SCHEDULE_NAME);
+	else if (how && !strcmp(how, "systemd"))
+		printf("%zu systemd unit file(s) of %s removed\n",
+		       json_array_size(removed), SV_SCHEDULE_NAME);
+	else if (how)   /* cron: the line is the administrator's to delete */
+		printf("no systemd here: delete the sysvault line from %s if "
+		       "you added one\n",
+		       json_string_value(json_object_get(r, "cron_file")));
+	json_decref(r);
 	return rc;
 }
 

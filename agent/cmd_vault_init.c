@@ -6,20 +6,8 @@
 
 #include "agent.h"
 #include "sv_buf.h"
+#include "registration.h"
 #include "sv_env.h"
-
-/* Test suites set SYSVAULT_SCRYPT_N (a power of two >= 1024) to make the
- * key derivation cheap; nothing else should. */
-static uint64_t scrypt_n_override(void)
-{
-	char *env = sv_env_get("SYSVAULT_SCRYPT_N");
-	uint64_t n = 0;
-
-	if (env && sv_parse_u64(&n, env) < 0)
-		n = 0;
-	free(env);
-	return n;
-}
 
 int cmd_vault_init(int argc, char **argv)
 {
@@ -63,7 +51,7 @@ int cmd_vault_init(int argc, char **argv)
 	o.zstd_level = (int)level;
 	if (optind < argc)
 		return sv_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	o.scrypt_n = scrypt_n_override();
+	o.scrypt_n = sv_agent_scrypt_n();
 	if ((rc = sv_agent_vault_url(&url, url_opt)) < 0)
 		return sv_cmd_fail();
 	memset(&acc, 0, sizeof(acc));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent.h"
 #include "cmd.h"
 #include "sv_buf.h"
 #include "sv_json.h"
@@ -40,8 +41,6 @@ static json_t *version_json(const char *os)
 int cmd_version(int argc, char **argv)
 {
 	char os[128] = "unknown";
-	json_t *v;
-	char *s;
 
 	(void)argv;
 	if (argc > 1)
@@ -58,12 +57,5 @@ int cmd_version(int argc, char **argv)
 		       SV_DEP_PCRE2_VERSION, SV_DEP_ZSTD_VERSION, JANSSON_VERSION);
 		return SV_EXIT_OK;
 	}
-	v = version_json(os);
-	s = v ? sv_json_dump(v, 1) : NULL;
-	json_decref(v);
-	if (!s)
-		return sv_cmd_fail();
-	printf("%s\n", s);
-	free(s);
-	return SV_EXIT_OK;
+	return sv_agent_print_json(version_json(os));
 }

@@ -25,16 +25,6 @@ int sv_install_path_remove(const char *dir);
  */
 int sv_install_secure_dir(const char *dir);
 
-/* The scheduled task of the backup schedule (`sysvault schedule`). */
-#define SV_INSTALL_TASK_NAME "sysvault-backup"
-
-/*
- * Deletes the scheduled task name with schtasks.exe (%SystemRoot%\System32)
- * when it exists; *removed says whether it did. An absent task is not an
- * error; a refused delete is, with schtasks' output in the message.
- */
-int sv_install_task_remove(const char *name, int *removed);
-
 /* The directory holding the running sysvault executable (UTF-8, no
  * trailing separator). Caller frees *out. */
 int sv_install_exe_dir(char **out);

@@ -34,10 +34,3 @@ int sv_install_exe_dir(char **out)
 	*out = NULL;
 	return none("finding the installed executable");
 }
-
-int sv_install_task_remove(const char *name, int *removed)
-{
-	(void)name;
-	*removed = 0;
-	return none("removing the scheduled task");
-}

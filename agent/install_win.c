@@ -12,9 +12,7 @@
 #include "install.h"
 #include "sv_buf.h"
 #include "sv_error.h"
-#include "sv_env.h"
 #include "sv_fs.h"
-#include "sv_proc.h"
 
 #define ENV_KEY L"SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment"
 /* The longest value Windows lets an environment variable have. */
@@ -219,62 +217,4 @@ int sv_install_exe_dir(char **out)
 		return SV_ENOMEM;
 	WideCharToMultiByte(CP_UTF8, 0, w, -1, *out, len, NULL, NULL);
 	return 0;
-}
-
-#define SCHTASKS_TIMEOUT_MS 60000
-
-static int keep_line(void *ud, int stream, const char *line, size_t len)
-{
-	sv_buf *out = ud;
-
-	(void)stream;
-	if (out->len)
-		sv_buf_adds(out, " ");
-	sv_buf_add(out, line, len);   /* past the buffer's maximum: cut */
-	return 0;
-}
-
-/* Runs schtasks.exe with args; *code its exit code, out its output. */
-static int schtasks(const char *a1, const char *a2, const char *a3, const char *a4,
-		    int *code, sv_buf *out)
-{
-	char *root = sv_env_get("SystemRoot");
-	char *exe = sv_aprintf("%s\\System32\\schtasks.exe", root && root[0] ? root : "C:\\Windows");
-	const char *argv[] = { exe, a1, a2, a3, a4, NULL };
-	sv_proc_opts o = { 0 };
-	sv_proc_result res;
-	int rc = exe ? 0 : SV_ENOMEM;
-
-	o.argv = argv;
-	o.timeout_ms = SCHTASKS_TIMEOUT_MS;
-	o.on_line = keep_line;
-	o.ud = out;
-	if (rc == 0)
-		rc = sv_proc_run(&res, &o);
-	*code = rc == 0 && res.exited ? res.exit_code : -1;
-	free(exe);
-	free(root);
-	return rc;
-}
-
-int sv_install_task_remove(const char *name, int *removed)
-{
-	sv_buf out;
-	int code = 0, rc;
-
-	*removed = 0;
-	sv_buf_init(&out, 4096);
-	/* schtasks answers non-zero for a task that does not exist. */
-	rc = schtasks("/Query", "/TN", name, NULL, &code, &out);
-	if (rc == 0 && code == 0) {
-		sv_buf_reset(&out);
-		rc = schtasks("/Delete", "/TN", name, "/F", &code, &out);
-		if (rc == 0 && code != 0)
-			rc = sv_error_set(SV_ERROR, "schtasks /Delete /TN %s failed (exit code %d): "
-					  "%.*s; delete the task in Task Scheduler", name, code,
-					  out.len ? (int)out.len : 9, out.len ? out.ptr : "no output");
-		*removed = rc == 0;
-	}
-	sv_buf_release(&out);
-	return rc;
 }

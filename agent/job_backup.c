@@ -56,12 +56,6 @@ void sv_agent_wsb_release(sv_wsb_ctx *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int interrupted(void *ud)
-{
-	(void)ud;
-	return sv_env_interrupted();
-}
-
 static void wbadmin_progress(void *ud, int percent, const char *line)
 {
 	(void)ud;
@@ -139,7 +133,7 @@ static int run_wbadmin(const sv_wsb_args *a, wsb_opts *wo, char **target,
 	free(scratch);
 	if (rc < 0)
 		return rc;
-	wo->cancel = interrupted;
+	wo->cancel = sv_agent_cancelled;
 	wo->progress = wbadmin_progress;
 	rc = wsb_backup(wo, *target, wr);
 	if (sv_env_isatty(stderr))
@@ -174,7 +168,7 @@ int sv_agent_backup_system_state(vault *v, const sv_wsb_args *a,
 		bo->meta = meta;
 		bo->include = include_layout;
 		bo->include_ud = &layout;
-		bo->cancel = interrupted;
+		bo->cancel = sv_agent_cancelled;
 		rc = vault_backup(v, bo, r);
 	}
 	if (rc == 0) {

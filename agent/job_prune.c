@@ -142,6 +142,7 @@ int sv_agent_prune(vault *v, const sv_retention *pol, const char *machine,
 	o.npoints = out->dropped;
 	o.machine = lock_machine;
 	o.dry_run = dry_run;
+	o.cancel = sv_agent_cancelled;
 	if (rc == 0)
 		rc = vault_prune(v, &o, &out->r);
 	free(ids);

@@ -248,7 +248,9 @@ const sv_cmd_def sv_commands[] = {
 	  "changes nothing. Safe while other machines back up: their data stays\n"
 	  "until a prune runs with no backup in progress (exit code 1 then).\n"
 	  "A prune is a job ('sysvault jobs'); another prune running on any\n"
-	  "machine makes this one stop before it changes anything (exit code 2).\n" },
+	  "machine makes this one stop before it changes anything (exit code 2).\n"
+	  "'sysvault jobs cancel' stops it at a safe point (exit code 4); the\n"
+	  "next prune finishes the work.\n" },
 	/* Maintenance commands the Windows installer runs: no summary, so
 	 * they stay out of the command list (docs/install.md). */
 	{ "install-setup", cmd_install_setup, NULL,
@@ -261,8 +263,9 @@ const sv_cmd_def sv_commands[] = {
 	{ "uninstall-cleanup", cmd_uninstall_cleanup, NULL,
 	  "usage: sysvault uninstall-cleanup [--remove-state]\n"
 	  "\n"
-	  "Run by the Windows installer before it removes the files: detaches the\n"
-	  "staging VHDX and removes this sysvault.exe's folder from the machine\n"
+	  "Run by the Windows installer before it removes the files: deletes the\n"
+	  "backup schedule's task (as 'sysvault schedule remove' does), detaches\n"
+	  "the staging VHDX and removes this sysvault.exe's folder from the machine\n"
 	  "PATH; with --remove-state (msiexec ... REMOVESTATE=1) also deletes the\n"
 	  "state directory: jobs, configuration, cache and scratch. Every step is\n"
 	  "tried; exit code 2 when one failed.\n" },

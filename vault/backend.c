@@ -12,7 +12,9 @@
  * (SV_ENETWORK, SV_ETIMEOUT, a ranged get that came back short) with
  * exponential backoff and full jitter. Where the backend below already
  * retries each request (6 attempts in http.c), it adds one more round
- * only: at most 2 x 6 requests, not 10 x 6.
+ * only: at most 2 x 6 requests, not 10 x 6. Its waits are sliced so that
+ * the running operation's cancel hook (vault__backend_set_cancel) ends
+ * them within a second.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 
 #include "sv_env.h"
 #include "sv_log.h"
+#include "sv_thread.h"
 #include "sv_time.h"
 #include "vault_int.h"
 
@@ -28,12 +31,16 @@
 #define RETRY_BASE_MS 200     /* first delay (SYSVAULT_FAULTS backoff=) */
 #define RETRY_CAP_MS 10000    /* no single delay is longer */
 #define RETRY_LIST_MAX ((size_t)1 << 30) /* names buffered by one list */
+#define RETRY_SLICE_MS 100    /* a wait looks at the cancel hook this often */
 
 typedef struct retry_backend {
 	vault_backend base;
 	vault_backend_ops ops; /* the inner backend's shape, our functions */
 	vault_backend *in;
 	unsigned attempts, base_ms;
+	sv_mutex *lock;        /* guards the hook: set while workers run */
+	vault_cancel_cb cancel;
+	void *cancel_ud;
 } retry_backend;
 
 static int transient(int rc)
@@ -68,21 +75,58 @@ static unsigned backoff_ms(const retry_backend *r, unsigned n)
 	return (unsigned)(jitter_draw() % (cap + 1));
 }
 
+/* Asks the running operation's cancel hook (called outside the lock: it
+ * is the caller's code). */
+static int cancelled(retry_backend *r)
+{
+	vault_cancel_cb cb;
+	void *ud;
+
+	sv_mutex_lock(r->lock);
+	cb = r->cancel;
+	ud = r->cancel_ud;
+	sv_mutex_unlock(r->lock);
+	return cb && cb(ud);
+}
+
+/* Waits ms before a retry in slices: 0, or SV_ECANCELLED as soon as the
+ * operation is cancelled (a capped delay is 10 s, a cancel must not wait
+ * for it). */
+static int backoff_wait(retry_backend *r, unsigned ms)
+{
+	for (;;) {
+		unsigned step = ms < RETRY_SLICE_MS ? ms : RETRY_SLICE_MS;
+
+		if (cancelled(r))
+			return sv_error_set(SV_ECANCELLED, "cancelled while "
+					    "waiting to retry (%s)", r->base.url);
+		if (!ms)
+			return 0;
+		sv_time_sleep_ms(step);
+		ms -= step;
+	}
+}
+
 /*
- * After attempt *n of an operation failed with rc: 1 when another attempt
- * follows (counted, logged, waited for), 0 when rc is the answer.
+ * After attempt *n of an operation failed with *rc: 1 when another attempt
+ * follows (counted, logged, waited for), 0 when *rc is the answer (made
+ * SV_ECANCELLED when the operation was cancelled during the wait).
  */
-static int again(retry_backend *r, int rc, unsigned *n)
+static int again(retry_backend *r, int *rc, unsigned *n)
 {
 	unsigned wait;
+	int crc;
 
-	if (!transient(rc) || *n >= r->attempts)
+	if (!transient(*rc) || *n >= r->attempts)
 		return 0;
 	wait = backoff_ms(r, *n);
 	sv_log_info("%s; retry %u of %u in %u ms", sv_error_msg(), *n,
 		    r->attempts - 1, wait);
+	if ((crc = backoff_wait(r, wait)) != 0) {
+		*rc = crc;
+		return 0;
+	}
 	vault__backend_retried(&r->base, 1);
-	sv_time_sleep_ms(wait);
 	(*n)++;
 	return 1;
 }
@@ -126,7 +170,7 @@ static int retry_put(vault_backend *b, const char *name, const void *data,
 		rc = r->in->ops->put(r->in, name, data, n);
 		if (rc == SV_EEXISTS)
 			rc = put_was_ours(b, name, data, n);
-	} while (again(r, rc, &k));
+	} while (again(r, &rc, &k));
 	return rc;
 }
 
@@ -159,7 +203,7 @@ static int retry_get(vault_backend *b, const char *name, uint64_t off,
 				(unsigned long long)len);
 		if (rc < 0)
 			get_undo(out, start);
-	} while (again(r, rc, &k));
+	} while (again(r, &rc, &k));
 	return rc;
 }
 
@@ -171,7 +215,7 @@ static int retry_stat(vault_backend *b, const char *name, uint64_t *size)
 
 	do
 		rc = r->in->ops->stat(r->in, name, size);
-	while (again(r, rc, &k));
+	while (again(r, &rc, &k));
 	return rc;
 }
 
@@ -213,7 +257,7 @@ static int retry_list(vault_backend *b, const char *prefix, vault_list_cb cb,
 	do {
 		sv_buf_reset(&names);
 		rc = r->in->ops->list(r->in, prefix, list_collect, &names);
-	} while (again(r, rc, &k));
+	} while (again(r, &rc, &k));
 	if (rc == 0)
 		rc = list_deliver(&names, cb, ud);
 	sv_buf_release(&names);
@@ -228,7 +272,7 @@ static int retry_del(vault_backend *b, const char *name)
 
 	do
 		rc = r->in->ops->del(r->in, name);
-	while (again(r, rc, &k));
+	while (again(r, &rc, &k));
 	return rc;
 }
 
@@ -240,7 +284,7 @@ static int retry_server_time(vault_backend *b, int64_t *t)
 
 	do
 		rc = r->in->ops->server_time(r->in, t);
-	while (again(r, rc, &k));
+	while (again(r, &rc, &k));
 	return rc;
 }
 
@@ -249,6 +293,7 @@ static void retry_close(vault_backend *b)
 	retry_backend *r = (retry_backend *)b;
 
 	vault__backend_close(r->in);
+	sv_mutex_free(r->lock);
 	free(r->base.url);
 	free(r);
 }
@@ -276,7 +321,10 @@ static int retry_wrap(vault_backend **out, vault_backend *in, unsigned base_ms)
 {
 	retry_backend *r = sv_calloc(1, sizeof(*r));
 
-	if (!r || (r->base.url = sv_strdup(in->url)) == NULL) {
+	if (!r || (r->base.url = sv_strdup(in->url)) == NULL ||
+	    sv_mutex_new(&r->lock) != 0) {
+		if (r)
+			free(r->base.url);
 		free(r);
 		vault__backend_close(in);
 		return SV_ENOMEM;
@@ -350,6 +398,19 @@ int vault__backend_stack(vault_backend **out, vault_backend *leaf,
 		return rc;
 	}
 	return retry_wrap(out, mid, base_ms);
+}
+
+void vault__backend_set_cancel(vault_backend *b, vault_cancel_cb cancel,
+			       void *ud)
+{
+	retry_backend *r = (retry_backend *)b;
+
+	if (!b || b->ops->put != retry_put)
+		return;
+	sv_mutex_lock(r->lock);
+	r->cancel = cancel;
+	r->cancel_ud = ud;
+	sv_mutex_unlock(r->lock);
 }
 
 void vault__backend_retried(vault_backend *b, unsigned n)

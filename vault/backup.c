@@ -962,14 +962,16 @@ int vault_backup(vault *v, const vault_backup_opts *o, vault_backup_result *r)
 	rc = pipeline_init(&pl, v, o, r);
 	if (rc == 0)
 		rc = collector_init(&c, &pl);
+	/* A cancel reaches every step (a retry's wait ends with it): what is
+	 * uploaded by then the next backup reuses, and a lock whose release
+	 * it cut short goes stale as after a crash. */
+	vault__cancel_begin(v, o->cancel, o->ud);
 	if (rc == 0 && (rc = backup_lock(v, o, &lock)) == 0)
 		pl.lock = &lock;
 	if (rc == 0)
 		rc = vault__reconcile_unindexed(v);
-	vault__cancel_begin(v, o->cancel, o->ud);
 	if (rc == 0)
 		rc = run(&pl, &c, nworkers);
-	vault__cancel_end(v);
 	if (rc == 0)
 		rc = vault__write_index(v, &indexed);
 	if (rc == 0)
@@ -982,5 +984,6 @@ int vault_backup(vault *v, const vault_backup_opts *o, vault_backup_result *r)
 	collector_release(&c);
 	pipeline_release(&pl);
 	vault__lock_release(v, &lock);
+	vault__cancel_end(v);
 	return rc;
 }

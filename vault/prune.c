@@ -323,6 +323,16 @@ typedef struct pruner {
 	size_t nfresh, capfresh;
 } pruner;
 
+/* A safe point: SV_ECANCELLED when the caller's cancel hook says stop.
+ * The steps before this one left a vault `vault check` accepts. */
+static int stop_here(pruner *pr)
+{
+	if (!pr->o->cancel || !pr->o->cancel(pr->o->ud))
+		return 0;
+	return sv_error_set(SV_ECANCELLED, "cancelled: run the prune again "
+			    "to finish it");
+}
+
 /* Appends an id to a growable array of ids. */
 static int push_id(uint8_t (**arr)[VAULT_ID_LEN], size_t *n, size_t *cap,
 		   const uint8_t *id)
@@ -449,7 +459,9 @@ static int mark_all(pruner *pr)
 	int rc = 0;
 
 	for (i = 0; rc == 0 && i < pr->nkeep; i++) {
-		rc = mark_point(pr, pr->keep[i]);
+		rc = stop_here(pr);
+		if (rc == 0)
+			rc = mark_point(pr, pr->keep[i]);
 		if (rc == 0 && !pr->o->dry_run)
 			rc = vault__lock_refresh(pr->v, &pr->lock, 0);
 	}
@@ -467,6 +479,8 @@ static int delete_points(pruner *pr)
 	for (i = 0; rc == 0 && i < pr->o->npoints; i++) {
 		uint8_t id[VAULT_ID_LEN];
 
+		if ((rc = stop_here(pr)) != 0)
+			break;
 		sv_hex_decode(id, VAULT_ID_LEN, pr->o->points[i]);
 		vault__name_object(name, "points", id);
 		rc = pr->v->be->ops->del(pr->v->be, name);
@@ -692,6 +706,29 @@ static int prune_index(pruner *pr, const uint8_t id[VAULT_ID_LEN])
 	return rc;
 }
 
+/* A cancelled rewrite takes back what it wrote (the new index objects,
+ * then the packs of the repack; nothing else names those), so that the
+ * next prune finds the index objects as they were and does the rewrite
+ * once, not twice. Not cancellable itself; an object left behind by a
+ * failure here is one a crash would leave, and `vault check` accepts. */
+static void undo_rewrite(pruner *pr)
+{
+	char name[VAULT_NAME_MAX];
+	size_t i;
+
+	vault__cancel_end(pr->v);
+	for (i = 0; i < pr->nnew_idx; i++) {
+		vault__name_object(name, "index", pr->new_idx[i]);
+		if (pr->v->be->ops->del(pr->v->be, name) < 0)
+			sv_log_warn("cancelled prune: %s", sv_error_msg());
+	}
+	for (i = 0; i < pr->nfresh; i++) {
+		vault__name_pack(name, pr->fresh[i].pack_id);
+		if (pr->v->be->ops->del(pr->v->be, name) < 0)
+			sv_log_warn("cancelled prune: %s", sv_error_msg());
+	}
+}
+
 static int prune_indexes(pruner *pr)
 {
 	name_list l = {NULL, 0, 0};
@@ -700,9 +737,17 @@ static int prune_indexes(pruner *pr)
 	int rc = pr->v->be->ops->list(pr->v->be, "index/", collect_name, &l);
 
 	for (i = 0; rc == 0 && i < l.n; i++)
-		if (vault__name_parse_object(id, l.names[i], "index") == 0)
+		if ((rc = stop_here(pr)) == 0 &&
+		    vault__name_parse_object(id, l.names[i], "index") == 0)
 			rc = prune_index(pr, id);
 	free(l.names);
+	if (rc == SV_ECANCELLED && !pr->o->dry_run) {
+		char msg[512];
+
+		sv_strlcpy(msg, sv_error_msg(), sizeof(msg));
+		undo_rewrite(pr);
+		rc = sv_error_set(SV_ECANCELLED, "%s", msg);
+	}
 	return rc;
 }
 
@@ -806,13 +851,17 @@ static void pruner_release(pruner *pr)
 	vault__index_free(pr->fresh, (uint32_t)pr->nfresh);
 }
 
+/* The steps, with a cancel looked at between them (stop_here) and inside
+ * the long ones; the deletion of old index objects and packs (steps 3
+ * and 4) is not cancelled: half of it would leave packs no index names,
+ * which a backup would index again. */
 static int run_prune(pruner *pr)
 {
 	int rc = pr->o->dry_run ? 0 : prune_lock(pr);
 
-	if (rc == 0)
+	if (rc == 0 && (rc = stop_here(pr)) == 0)
 		rc = vault_sync(pr->v, 0, NULL);
-	if (rc == 0)
+	if (rc == 0 && (rc = stop_here(pr)) == 0)
 		rc = take_doomed(pr);
 	if (rc == 0 && !pr->r->data_deferred)
 		rc = mark_all(pr);
@@ -821,6 +870,7 @@ static int run_prune(pruner *pr)
 	if (rc < 0 || pr->r->data_deferred)
 		return rc;
 	rc = prune_indexes(pr);
+	vault__cancel_end(pr->v);
 	if (rc == 0 && !pr->o->dry_run)
 		rc = lock_still_held(pr);
 	if (rc == 0 && !pr->o->dry_run)
@@ -838,7 +888,9 @@ int vault_prune(vault *v, const vault_prune_opts *o, vault_prune_result *r)
 	pr.v = v;
 	pr.o = o;
 	pr.r = r;
+	vault__cancel_begin(v, o->cancel, o->ud);
 	rc = run_prune(&pr);
+	vault__cancel_end(v);
 	vault__lock_release(v, &pr.lock);
 	pruner_release(&pr);
 	if (rc < 0)

@@ -45,6 +45,7 @@ void vault__cancel_begin(struct vault *v, vault_cancel_cb cancel, void *ud)
 {
 	struct vault_http *h = engine(v);
 
+	vault__backend_set_cancel(v->be, cancel, ud);
 	if (h)
 		vault__http_set_cancel(h, cancel, ud);
 }
@@ -53,6 +54,7 @@ void vault__cancel_end(struct vault *v)
 {
 	struct vault_http *h = engine(v);
 
+	vault__backend_set_cancel(v->be, NULL, NULL);
 	if (h)
 		vault__http_set_cancel(h, NULL, NULL);
 }

@@ -263,6 +263,8 @@ typedef struct vault_prune_opts {
 	size_t npoints;
 	const char *machine;        /* named in the prune's lock object */
 	int dry_run;                /* compute the result; change nothing */
+	vault_cancel_cb cancel;     /* looked at between steps; may be NULL */
+	void *ud;
 } vault_prune_opts;
 
 typedef struct vault_prune_result {
@@ -290,7 +292,11 @@ typedef struct vault_prune_result {
  * a live lock (another machine backing up), only the points go; another
  * prune's live lock: SV_EBUSY before anything changes. Unknown ids:
  * SV_ENOTFOUND before anything changes. With dry_run nothing changes and
- * r says what would happen. The local cache follows.
+ * r says what would happen. The local cache follows. o->cancel is asked
+ * between steps (between points, and between index objects while they
+ * are rewritten, whose writes are then taken back); once old index
+ * objects and packs are being deleted the prune runs to its end. A
+ * cancelled prune returns SV_ECANCELLED and the next one finishes it.
  */
 int vault_prune(vault *v, const vault_prune_opts *o, vault_prune_result *r);
 /* ---- copy ---- */

@@ -313,6 +313,12 @@ struct vault_backend {
  * retried by the resilience layer); reported by vault_retries(). Safe from
  * any thread. */
 void vault__backend_retried(vault_backend *b, unsigned n);
+/* Gives the retry layer b (a vault's top backend; anything else is left
+ * alone) the running operation's cancel hook, or with NULL takes it
+ * away: a wait between attempts then ends with SV_ECANCELLED within a
+ * second of the hook saying so. */
+void vault__backend_set_cancel(vault_backend *b, vault_cancel_cb cancel,
+			       void *ud);
 
 /* Rewrites the current error of a transfer refused because the server's
  * TLS certificate is not trusted (SV_EAUTH from vault__http_send) into one
@@ -599,8 +605,8 @@ int vault__backend_engine(vault_backend *b, struct vault_http **out,
  * vault, 0 for a local one (its operations keep their own threading). */
 unsigned vault__transfers(const struct vault *v);
 /* Routes an operation's cancel hook to the engine (in-flight transfers
- * are aborted within a second); vault__cancel_end clears it. Both do
- * nothing for a local vault. */
+ * are aborted within a second) and to the retry layer (its waits end
+ * within a second); vault__cancel_end clears it. */
 void vault__cancel_begin(struct vault *v, vault_cancel_cb cancel, void *ud);
 void vault__cancel_end(struct vault *v);
 

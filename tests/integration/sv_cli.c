@@ -128,3 +128,40 @@ void cli_expect(cli_run *r, const char *const *args, int code,
 	if (in_stderr && !strstr(r->err.ptr, in_stderr))
 		fail_msg("stderr lacks '%s': %s", in_stderr, r->err.ptr);
 }
+
+json_t *cli_newest_job(void)
+{
+	const char *a[] = { "--json", "jobs", "--limit", "1", NULL };
+	json_t *list = NULL, *j;
+	cli_run r;
+
+	cli_expect(&r, a, 0, NULL);
+	sv_assert_ok(sv_json_parse(&list, r.out.ptr, r.out.len, "jobs --json"));
+	cli_done(&r);
+	j = json_incref(json_array_get(list, 0));
+	json_decref(list);
+	return j;
+}
+
+int64_t cli_wait_running(const char *kind)
+{
+	uint64_t until = sv_time_mono_ms() + 60000;
+	int64_t id = 0;
+	json_t *j;
+
+	while (!id && sv_time_mono_ms() < until) {
+		const char *state, *k;
+
+		j = cli_newest_job();
+		state = json_string_value(json_object_get(j, "state"));
+		k = json_string_value(json_object_get(j, "kind"));
+		if (state && k && !strcmp(state, "running") && !strcmp(k, kind))
+			id = (int64_t)json_integer_value(json_object_get(j, "id"));
+		json_decref(j);
+		if (!id)
+			sv_time_sleep_ms(100);
+	}
+	if (!id)
+		fail_msg("no running %s job within 60 s", kind);
+	return id;
+}

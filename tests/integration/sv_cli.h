@@ -7,6 +7,23 @@
 #include <stdint.h>
 
 #include "sv_buf.h"
+#include "sv_json.h"
+
+/* Preflight checks that judge the machine the tests run on, not the
+ * test's own setup, for an argument list (trailing comma included):
+ *   { "backup", CLI_SKIPS "--vault", v, NULL }
+ * PF005 (scratch free space >= 30 GiB) and PF009 (no other wbadmin
+ * process) read the host, whose disk may be nearly full and whose other
+ * test runs start simulated wbadmins; under Wine the wbengine and VSS
+ * services (PF001, PF002) are missing too. Tests of those checks use
+ * evidence bundles (test_preflight_cli.c) and leave these out. */
+#define CLI_HOST_SKIPS "--skip-check", "PF005", "--skip-check", "PF009",
+#ifdef _WIN32
+#define CLI_SKIPS "--skip-check", "PF001", "--skip-check", "PF002", \
+	CLI_HOST_SKIPS
+#else
+#define CLI_SKIPS CLI_HOST_SKIPS
+#endif
 
 typedef struct cli_run {
 	sv_buf out;
@@ -43,5 +60,12 @@ void cli_expect(cli_run *r, const char *const *args, int code,
 typedef struct cli_bg cli_bg;
 cli_bg *cli_start(const char *const *args);
 void cli_wait(cli_bg *bg, cli_run *r);
+
+/* The newest job as `sysvault --json jobs --limit 1` prints it, NULL when
+ * there is none; the caller releases it. */
+json_t *cli_newest_job(void);
+/* Waits (up to 60 s, else fails the test) until the newest job is a
+ * running one of kind; returns its id. */
+int64_t cli_wait_running(const char *kind);
 
 #endif

@@ -21,17 +21,10 @@
 
 #define PASS "correct horse battery staple"
 
-/* Wine lacks the wbengine and VSS services (see test_wsb_cli.c). The
- * machine the tests share must not decide these tests: its free space
- * (PF005) and the simulated wbadmin of other test runs (PF009) are the
- * preflight's to judge, and tested there. */
-#ifdef _WIN32
-#define WINE_SKIPS "--skip-check", "PF001", "--skip-check", "PF002",
-#else
-#define WINE_SKIPS
-#endif
+/* cache move takes only PF004/PF005 to skip; the free space of the
+ * machine the tests share must not decide these tests (backup passes
+ * CLI_SKIPS, sv_cli.h). */
 #define NO_SPACE "--skip-check", "PF005"
-#define MACHINE_SKIPS NO_SPACE, "--skip-check", "PF009"
 
 typedef struct env {
 	char *dir, *state, *vault, *newdir;
@@ -101,7 +94,7 @@ static void run_ok(const char *const *args)
 
 static void backup(env *e)
 {
-	const char *a[] = {"backup", WINE_SKIPS MACHINE_SKIPS, "--vault",
+	const char *a[] = {"backup", CLI_SKIPS "--vault",
 			   e->vault, NULL};
 
 	run_ok(a);
@@ -172,20 +165,6 @@ static void compare_trees(const char *a, const char *b, int *files)
 	*files += c.files;
 }
 
-static json_t *newest_job(void)
-{
-	const char *a[] = {"--json", "jobs", "--limit", "1", NULL};
-	json_t *list = NULL, *j;
-	cli_run r;
-
-	cli_expect(&r, a, 0, NULL);
-	sv_assert_ok(sv_json_parse(&list, r.out.ptr, r.out.len, "jobs"));
-	cli_done(&r);
-	j = json_incref(json_array_get(list, 0));
-	json_decref(list);
-	return j;
-}
-
 /* ---- the tests ---- */
 
 static void test_cache_cli__move_completes_with_a_verified_copy(void **state)
@@ -214,7 +193,7 @@ static void test_cache_cli__move_completes_with_a_verified_copy(void **state)
 	scratch = configured_scratch(e);
 	assert_string_equal(scratch, e->newdir);
 	free(scratch);
-	j = newest_job();
+	j = cli_newest_job();
 	assert_string_equal(json_string_value(json_object_get(j, "kind")),
 			    "cache");
 	assert_string_equal(json_string_value(json_object_get(j, "state")),
@@ -228,34 +207,10 @@ static void test_cache_cli__move_completes_with_a_verified_copy(void **state)
 	free(old);
 }
 
-/* Waits until the newest job is running; returns its id. */
-static int64_t wait_running(const char *kind)
-{
-	uint64_t until = sv_time_mono_ms() + 60000;
-	int64_t id = 0;
-	json_t *j;
-
-	while (!id && sv_time_mono_ms() < until) {
-		j = newest_job();
-		if (j &&
-		    !strcmp(json_string_value(json_object_get(j, "state")),
-			    "running") &&
-		    !strcmp(json_string_value(json_object_get(j, "kind")),
-			    kind))
-			id = (int64_t)json_integer_value(
-				json_object_get(j, "id"));
-		json_decref(j);
-		if (!id)
-			sv_time_sleep_ms(200);
-	}
-	assert_true(id > 0);
-	return id;
-}
-
 static void test_cache_cli__refused_during_a_backup_then_waits(void **state)
 {
 	env *e = *state;
-	const char *hang[] = {"backup", WINE_SKIPS MACHINE_SKIPS, "--vault",
+	const char *hang[] = {"backup", CLI_SKIPS "--vault",
 			      e->vault, "--wbadmin-timeout",	  "120s",
 			      NULL};
 	const char *move[] = {"cache", "move", e->newdir, NO_SPACE, NULL};
@@ -271,7 +226,7 @@ static void test_cache_cli__refused_during_a_backup_then_waits(void **state)
 	backup(e);
 	set_fail(e, "hang");
 	bg = cli_start(hang);
-	id = wait_running("backup");
+	id = cli_wait_running("backup");
 	snprintf(want, sizeof(want), "job %lld (backup, pid", (long long)id);
 	cli_expect(&r, move, 2, want);
 	assert_non_null(strstr(r.err.ptr, "--wait"));
@@ -308,7 +263,7 @@ static void test_cache_cli__refused_beside_a_seeding_copy(void **state)
 {
 	env *e = *state;
 	const char *move[] = {"cache", "move", e->newdir, NO_SPACE, NULL};
-	const char *bk[] = {"backup", WINE_SKIPS MACHINE_SKIPS, "--vault",
+	const char *bk[] = {"backup", CLI_SKIPS "--vault",
 			    e->vault, NULL};
 	sv_job_end done = {SV_JOB_COMPLETED, NULL, NULL, NULL, 0, 0};
 	sv_jobs *s = NULL;

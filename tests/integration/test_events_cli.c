@@ -14,16 +14,6 @@
 
 #define PASS "correct horse battery staple"
 
-/* Wine lacks the wbengine and VSS services the preflight rightly wants
- * (see test_wsb_cli.c); the free space on the test machine's disk (PF005)
- * and another wbadmin on it (PF009) are not what this test is about. */
-#define HOST_SKIPS "--skip-check", "PF005", "--skip-check", "PF009",
-#ifdef _WIN32
-#define SKIPS "--skip-check", "PF001", "--skip-check", "PF002", HOST_SKIPS
-#else
-#define SKIPS HOST_SKIPS
-#endif
-
 typedef struct env {
 	char *dir, *vault, *events;
 	char *home_env, *wbadmin_env, *sim_env, *events_env, *fail_env, *wbadmin;
@@ -120,7 +110,7 @@ static void expect_event(env *e, size_t lines, const char *head, const char *tai
 static void test_events_cli__completed_and_failed(void **state)
 {
 	env *e = *state;
-	const char *a[] = { "backup", SKIPS "--vault", e->vault, NULL };
+	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, NULL };
 
 	init_vault(e);
 	run(a, 0, NULL);
@@ -138,7 +128,7 @@ static void test_events_cli__preflight_failure(void **state)
 {
 	env *e = *state;
 	char *real = sv_path_join(e->dir, "scratch-real"), *link = sv_path_join(e->dir, "scratch-link");
-	const char *a[] = { "backup", HOST_SKIPS "--vault", e->vault, "--scratch", link, NULL };
+	const char *a[] = { "backup", CLI_HOST_SKIPS "--vault", e->vault, "--scratch", link, NULL };
 
 	init_vault(e);
 	sv_assert_ok(sv_fs_mkdir_p(real, 0));
@@ -170,7 +160,7 @@ static void stop_sim(env *e)
 static void test_events_cli__interrupted_job_reported_by_next_process(void **state)
 {
 	env *e = *state;
-	const char *a[] = { "backup", SKIPS "--vault", e->vault, "--wbadmin-timeout", "120s", NULL };
+	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, "--wbadmin-timeout", "120s", NULL };
 	const char *jobs[] = { "jobs", NULL };
 	int is_dir = 0;
 	uint64_t size = 0;
@@ -192,7 +182,7 @@ static void test_events_cli__interrupted_job_reported_by_next_process(void **sta
 static void test_events_cli__cancelled(void **state)
 {
 	env *e = *state;
-	const char *a[] = { "backup", SKIPS "--vault", e->vault, "--wbadmin-timeout", "120s", NULL };
+	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, "--wbadmin-timeout", "120s", NULL };
 	const char *cancel[] = { "jobs", "cancel", "1", NULL };
 	const char *show[] = { "--json", "jobs", "show", "1", NULL };
 	uint64_t until = sv_time_mono_ms() + 60000;

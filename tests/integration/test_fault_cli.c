@@ -10,6 +10,7 @@
 #include "sv_fs.h"
 #include "sv_json.h"
 #include "sv_path.h"
+#include "sv_time.h"
 
 #define PASS "correct horse battery staple"
 #define VERSIONS 3
@@ -355,6 +356,61 @@ static void test_fault_cli__dead_network_loses_nothing(void **state)
 	free(src);
 }
 
+/* A cancel is not kept waiting behind the retry layer: with every request
+ * failing once the vault is open, and a first delay of 5 s (doubling to
+ * 10 s over ten attempts, some 40 s of waiting in all), a backup cancelled
+ * with `jobs cancel` while it waits ends within a second or two, and its
+ * job is "cancelled". */
+static void test_fault_cli__cancel_ends_the_retry_waits(void **state)
+{
+	env *e = *state;
+	char *src = sub(e->dir, "src"), *file = sub(src, "random");
+	const char *a[] = { "backup", "--source-dir", src, "--vault", e->vault, NULL };
+	char num[32];
+	const char *cancel[] = { "jobs", "cancel", num, NULL };
+	static uint32_t data[1 << 18];   /* 1 MiB */
+	uint32_t x = 7;
+	uint64_t start, took;
+	json_t *j;
+	cli_bg *bg;
+	cli_run r;
+	size_t i;
+
+	init_vault(e);
+	sv_assert_ok(sv_fs_mkdir_p(src, 0));
+	for (i = 0; i < sizeof(data) / sizeof(data[0]); i++) { /* incompressible */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		data[i] = x;
+	}
+	sv_assert_ok(sv_fs_write_atomic(file, data, sizeof(data), 0));
+	faults("SYSVAULT_FAULTS=fail=100%,kinds=reset,after=16K,backoff=5s");
+	bg = cli_start(a);
+	snprintf(num, sizeof(num), "%lld", (long long)cli_wait_running("backup"));
+	sv_time_sleep_ms(1500);   /* the data went; the index put is retried */
+	start = sv_time_mono_ms();
+	cli_expect(&r, cancel, 0, NULL);
+	cli_done(&r);
+	cli_wait(bg, &r);
+	took = sv_time_mono_ms() - start;
+	faults(NULL);
+	if (r.code != 4)
+		fail_msg("exit %d after jobs cancel (expected 4, cancelled): %s", r.code, r.err.ptr);
+	assert_non_null(strstr(r.err.ptr, "cancelled"));
+	cli_done(&r);
+	/* A generous bound: the job's watcher sees the flag within 0.5 s, a
+	 * retry wait notices within 0.1 s; the waits alone last some 40 s. */
+	if (took > 6000)
+		fail_msg("the cancelled backup ended %llu ms after jobs cancel",
+			 (unsigned long long)took);
+	j = cli_newest_job();
+	assert_string_equal(json_string_value(json_object_get(j, "state")), "cancelled");
+	json_decref(j);
+	free(file);
+	free(src);
+}
+
 static void test_fault_cli__malformed_spec_is_refused(void **state)
 {
 	env *e = *state;
@@ -391,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fault_cli__corrupt_answers_never_make_a_wrong_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_cli__dead_network_loses_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_cli__malformed_spec_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_cli__cancel_ends_the_retry_waits, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,14 +19,6 @@
 
 #define PASS "correct horse battery staple"
 
-/* Wine lacks the wbengine and VSS services the preflight rightly wants
- * (see test_wsb_cli.c). */
-#ifdef _WIN32
-#define WINE_SKIPS "--skip-check", "PF001", "--skip-check", "PF002",
-#else
-#define WINE_SKIPS
-#endif
-
 typedef struct env {
 	char *dir, *vault;
 	char *home_env, *wbadmin_env, *fail_env, *sim_env, *wbadmin;
@@ -110,16 +102,6 @@ static json_t *job(int64_t id)
 	return expect_json(a, 0);
 }
 
-/* The newest job in `jobs --json`, or NULL when there is none. */
-static json_t *newest_job(void)
-{
-	const char *a[] = { "--json", "jobs", "--limit", "1", NULL };
-	json_t *list = expect_json(a, 0), *j = json_incref(json_array_get(list, 0));
-
-	json_decref(list);
-	return j;
-}
-
 static const char *s(json_t *j, const char *key)
 {
 	const char *v = json_string_value(json_object_get(j, key));
@@ -168,7 +150,7 @@ static void assert_log(json_t *j, const char *want, const char *end)
 static void test_jobs_cli__completed_and_failed_backups(void **state)
 {
 	env *e = *state;
-	const char *a[] = { "--json", "backup", WINE_SKIPS "--vault", e->vault, NULL };
+	const char *a[] = { "--json", "backup", CLI_SKIPS "--vault", e->vault, NULL };
 	json_t *sum, *j;
 	cli_run r;
 
@@ -187,7 +169,7 @@ static void test_jobs_cli__completed_and_failed_backups(void **state)
 	set_fail(e, "vss_timeout");
 	cli_expect(&r, a, 2, "WSB_VSS_TIMEOUT");
 	cli_done(&r);
-	j = newest_job();
+	j = cli_newest_job();
 	assert_job(j, "failed", "WSB_VSS_TIMEOUT");
 	assert_non_null(strstr(s(j, "message"), "Fix:"));
 	assert_log(j, "0x800423F2", "failed WSB_VSS_TIMEOUT: ");
@@ -209,9 +191,11 @@ static void test_jobs_cli__preflight_failure_and_skipped_checks(void **state)
 {
 	env *e = *state;
 	char *real = sv_path_join(e->dir, "scratch-real"), *link = sv_path_join(e->dir, "scratch-link");
-	const char *a[] = { "backup", "--vault", e->vault, "--scratch", link, NULL };
-	const char *b[] = { "backup", "--vault", e->vault, "--scratch", link,
+	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, "--scratch", link, NULL };
+	const char *b[] = { "backup", CLI_SKIPS "--vault", e->vault, "--scratch", link,
 			    "--skip-check", "PF004", NULL };
+	const char *host[] = { CLI_SKIPS NULL };
+	size_t nskips = (sizeof(host) / sizeof(host[0]) - 1) / 2;
 	json_t *j, *skipped;
 	cli_run r;
 
@@ -220,17 +204,19 @@ static void test_jobs_cli__preflight_failure_and_skipped_checks(void **state)
 	assert_int_equal(symlink(real, link), 0);
 	cli_expect(&r, a, 2, "preflight PF004 failed");
 	cli_done(&r);
-	j = newest_job();
+	j = cli_newest_job();
 	assert_job(j, "failed", "PF004");
 	json_decref(j);
 	cli_expect(&r, b, 0, NULL);
 	assert_non_null(strstr(r.out.ptr, "(job 2)"));
 	cli_done(&r);
-	j = newest_job();
+	j = cli_newest_job();
 	assert_job(j, "completed", NULL);
 	skipped = json_object_get(json_object_get(j, "details"), "skipped_checks");
-	assert_int_equal(json_array_size(skipped), 1);
-	assert_string_equal(json_string_value(json_array_get(skipped, 0)), "PF004");
+	/* The job records every skipped check: the host's (CLI_SKIPS), then
+	 * the administrator's PF004, in the order given. */
+	assert_int_equal(json_array_size(skipped), nskips + 1);
+	assert_string_equal(json_string_value(json_array_get(skipped, nskips)), "PF004");
 	json_decref(j);
 	free(real);
 	free(link);
@@ -254,7 +240,7 @@ static void stop_sim(env *e)
 static void test_jobs_cli__killed_backup_is_interrupted(void **state)
 {
 	env *e = *state;
-	const char *a[] = { "backup", WINE_SKIPS "--vault", e->vault,
+	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault,
 			    "--wbadmin-timeout", "120s", NULL };
 	json_t *j;
 	cli_run r;
@@ -268,7 +254,7 @@ static void test_jobs_cli__killed_backup_is_interrupted(void **state)
 	set_fail(e, NULL);
 	stop_sim(e);
 	/* The next start of sysvault finds the job's process gone. */
-	j = newest_job();
+	j = cli_newest_job();
 	assert_job(j, "failed", "INTERRUPTED");
 	snprintf(pid, sizeof(pid), "(pid %lld) ended without finishing", (long long)n(j, "pid"));
 	assert_non_null(strstr(s(j, "message"), pid));
@@ -276,29 +262,10 @@ static void test_jobs_cli__killed_backup_is_interrupted(void **state)
 	json_decref(j);
 }
 
-/* Waits until the newest job is a running backup; returns its id. */
-static int64_t wait_running(void)
-{
-	uint64_t until = sv_time_mono_ms() + 60000;
-	int64_t id = 0;
-	json_t *j;
-
-	while (!id && sv_time_mono_ms() < until) {
-		j = newest_job();
-		if (j && !strcmp(s(j, "state"), "running") && !strcmp(s(j, "kind"), "backup"))
-			id = n(j, "id");
-		json_decref(j);
-		if (!id)
-			sv_time_sleep_ms(200);
-	}
-	assert_true(id > 0);
-	return id;
-}
-
 static void test_jobs_cli__one_backup_at_a_time_and_cancel(void **state)
 {
 	env *e = *state;
-	const char *a[] = { "backup", WINE_SKIPS "--vault", e->vault,
+	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault,
 			    "--wbadmin-timeout", "120s", NULL };
 	char num[32], want[96];
 	const char *cancel[] = { "jobs", "cancel", num, NULL };
@@ -311,7 +278,7 @@ static void test_jobs_cli__one_backup_at_a_time_and_cancel(void **state)
 	init_vault(e);
 	set_fail(e, "hang");
 	bg = cli_start(a);
-	id = wait_running();
+	id = cli_wait_running("backup");
 	sv_time_sleep_ms(1000);   /* let it reach wbadmin */
 	snprintf(want, sizeof(want), "a backup is already running: job %lld (pid", (long long)id);
 	cli_expect(&r, a, 2, want);
@@ -342,7 +309,6 @@ static void test_jobs_cli__one_backup_at_a_time_and_cancel(void **state)
 		cli_done(&r);
 	}
 }
-
 
 /* ---- a job still running after 30 days ---- */
 
@@ -443,7 +409,7 @@ static void cancel_when(cli_bg *bg, const char *kind, int (*ready)(void *), void
 
 	while (sv_time_mono_ms() < until && !ready(ud))
 		sv_time_sleep_ms(20);
-	j = newest_job();
+	j = cli_newest_job();
 	assert_string_equal(s(j, "kind"), kind);
 	id = n(j, "id");
 	json_decref(j);
@@ -549,7 +515,7 @@ static void test_jobs_cli__cancel_during_upload(void **state)
 	sv_thread_join(t);
 	if (fd >= 0)
 		close(fd);
-	j = newest_job();
+	j = cli_newest_job();
 	assert_job(j, "cancelled", NULL);
 	json_decref(j);
 	j = expect_json(pts, 0);
@@ -620,7 +586,7 @@ static void test_jobs_cli__cancel_during_restore(void **state)
 	/* It says which: how many, and the file it stopped at. */
 	assert_non_null(strstr(r.err.ptr, "files were restored completely before"));
 	cli_done(&r);
-	j = newest_job();
+	j = cli_newest_job();
 	assert_job(j, "cancelled", NULL);
 	files = json_object_get(json_object_get(j, "details"), "files_restored");
 	assert_true(json_array_size(files) >= 1);
@@ -649,7 +615,7 @@ static void test_jobs_cli__json_on_every_data_command(void **state)
 		{ "--json", "version", NULL },
 		{ "--json", "vault", "init", "--vault", e->vault, NULL },
 		{ "--json", "backup", "--source-dir", src, "--vault", e->vault, NULL },
-		{ "--json", "backup", WINE_SKIPS "--skip-check", "PF005", "--skip-check", "PF009", "--vault", e->vault, NULL },
+		{ "--json", "backup", CLI_SKIPS "--vault", e->vault, NULL },
 		{ "--json", "points", "--vault", e->vault, NULL },
 		{ "--json", "restore", "--point", "latest", "--to", to, "--vault", e->vault, NULL },
 		{ "--json", "vault", "check", "--vault", e->vault, NULL },

@@ -5,7 +5,9 @@
  * backend operation of a prune leaves a vault check accepts; a backup
  * running on another machine (its lock held) loses nothing; a machine
  * whose cache predates another's prune does not deduplicate against
- * deleted packs.
+ * deleted packs; a prune through the binary stops at a safe point on
+ * `jobs cancel`, and one killed at any moment leaves a vault `vault check`
+ * accepts, in both cases the next prune finishing the work.
  */
 #include "sv_test.h"
 #include "sv_cli.h"
@@ -239,7 +241,7 @@ static void test_prune__removes_unneeded_packs_and_keeps_the_rest(void **state)
 	/* An unknown id changes nothing. */
 	{
 		const char *ids[1] = { p[1] };
-		vault_prune_opts o = { ids, 1, "A", 0 };
+		vault_prune_opts o = { .points = ids, .npoints = 1, .machine = "A" };
 
 		assert_int_equal(vault_prune(e->a, &o, &r), SV_ENOTFOUND);
 		assert_int_equal(objects(e->a, "points/"), 1);
@@ -277,7 +279,7 @@ static int prune_meanwhile(void *ud)
 {
 	race *x = ud;
 	const char *ids[1] = { x->victim };
-	vault_prune_opts o = { ids, 1, "A", 0 };
+	vault_prune_opts o = { .points = ids, .npoints = 1, .machine = "A" };
 
 	if (!x->done) {
 		x->done = 1;
@@ -320,7 +322,7 @@ static void test_prune__concurrent_backup_loses_nothing(void **state)
 	/* Later, with no backup running, a prune frees nothing the new point
 	 * needs. */
 	{
-		vault_prune_opts none = { NULL, 0, "A", 0 };
+		vault_prune_opts none = { .machine = "A" };
 		vault_prune_result r;
 
 		sv_assert_ok(vault_prune(e->a, &none, &r));
@@ -336,7 +338,7 @@ static void test_prune__concurrent_backup_loses_nothing(void **state)
 static void test_prune__two_prunes_at_once_are_refused(void **state)
 {
 	env *e = *state;
-	vault_prune_opts none = { NULL, 0, "A", 0 };
+	vault_prune_opts none = { .machine = "A" };
 	vault_prune_result r;
 	vault_lock other;
 	char p[65];
@@ -423,6 +425,21 @@ static int faulty_del(vault_backend *b, const char *name)
 	return g_real->del(b, name);
 }
 
+/* A round of the step tests below, at fake time t: new shared data (the
+ * first point's pack holds it and that point's own data, so deleting the
+ * point repacks), then three points of A with own data seed.. seed+2. */
+static void round_points(env *e, int64_t t, uint32_t shared, uint32_t seed,
+			 char (*p)[65])
+{
+	int i;
+
+	sv_time_set_fake(t);
+	g_shared = shared;
+	write_file(e->src, "shared.bin", g_shared, SHARED_SIZE);
+	for (i = 0; i < 3; i++)
+		backup(e->a, e->src, "A", seed + (uint32_t)i, p[i]);
+}
+
 static void test_prune__a_failure_at_any_step_leaves_a_sound_vault(void **state)
 {
 	env *e = *state;
@@ -435,15 +452,10 @@ static void test_prune__a_failure_at_any_step_leaves_a_sound_vault(void **state)
 		const char *ids[1];
 		vault_prune_opts o;
 		char gone[65];
-		int i, rc;
+		int rc;
 
-		/* New shared data each round: the first point's pack holds it
-		 * and that point's own data, so deleting the point repacks. */
-		sv_time_set_fake(t0 + step * 7200);
-		g_shared = 1000u + (uint32_t)step;
-		write_file(e->src, "shared.bin", g_shared, SHARED_SIZE);
-		for (i = 0; i < 3; i++)
-			backup(e->a, e->src, "A", (uint32_t)(100 * step + i), p[i]);
+		round_points(e, t0 + step * 7200, 1000u + (uint32_t)step,
+			     (uint32_t)(100 * step), p);
 		ids[0] = p[0];
 		memset(&o, 0, sizeof(o));
 		o.points = ids;
@@ -468,7 +480,7 @@ static void test_prune__a_failure_at_any_step_leaves_a_sound_vault(void **state)
 		/* The next prune finishes the work, once a lock the failed
 		 * one may have left (as a crash would) has expired. */
 		{
-			vault_prune_opts none = { NULL, 0, "A", 0 };
+			vault_prune_opts none = { .machine = "A" };
 
 			sv_time_set_fake(t0 + step * 7200 + VAULT_LOCK_TTL + 60);
 			sv_assert_ok(vault_prune(e->a, &none, &r));
@@ -480,6 +492,72 @@ static void test_prune__a_failure_at_any_step_leaves_a_sound_vault(void **state)
 	}
 	sv_time_set_fake(0);
 	assert_true(step > 4);   /* the prune did several writes */
+}
+
+static int g_cancel_after;   /* safe points passed before the cancel */
+
+static int cancel_countdown(void *ud)
+{
+	(void)ud;
+	return g_cancel_after-- <= 0;
+}
+
+/* A cancel at each safe point in turn: the prune stops there with
+ * SV_ECANCELLED, no index object or pack has changed (a rewrite under way
+ * is taken back), the vault is sound, and the next prune finishes. */
+static void test_prune__a_cancel_at_any_safe_point(void **state)
+{
+	env *e = *state;
+	char p[3][65];
+	vault_prune_result r;
+	int64_t t0 = sv_time_now();
+	int step, cancelled = 1;
+
+	for (step = 0; cancelled; step++) {
+		const char *ids[2];
+		vault_prune_opts o = { .points = ids, .npoints = 1, .machine = "A",
+				       .cancel = cancel_countdown };
+		vault_prune_opts none = { .machine = "A" };
+		vault_prune_opts rest = { .npoints = 2, .machine = "A" };
+		char gone[65];
+		uint64_t done;
+		int rc, packs, indexes;
+
+		round_points(e, t0 + step * 7200, 2000u + (uint32_t)step,
+			     (uint32_t)(100 * step), p);
+		ids[0] = p[0];
+		packs = objects(e->a, "data/");
+		indexes = objects(e->a, "index/");
+		g_cancel_after = step;
+		rc = vault_prune(e->a, &o, &r);
+		cancelled = rc == SV_ECANCELLED;
+		assert_true(rc == 0 || cancelled);
+		done = cancelled ? 0 : r.packs_deleted + r.packs_repacked;
+		if (cancelled) {
+			assert_non_null(strstr(sv_error_msg(), "run the prune again"));
+			assert_int_equal(objects(e->a, "data/"), packs);
+			assert_int_equal(objects(e->a, "index/"), indexes);
+		}
+		check_ok(e->a);
+		restores(e, e->a, p[1], (uint32_t)(100 * step + 1));
+		/* Its lock is gone: the next prune runs at once, for the point
+		 * when the cancel came before it went. */
+		if (vault_point_resolve(e->a, p[0], NULL, gone) == 0)
+			o.cancel = NULL;
+		sv_assert_ok(vault_prune(e->a, o.cancel ? &none : &o, &r));
+		assert_int_equal(vault_point_resolve(e->a, p[0], NULL, gone), SV_ENOTFOUND);
+		check_ok(e->a);
+		/* The data of p[0] went, in one prune or the other. */
+		assert_int_equal(done + r.packs_deleted + r.packs_repacked, 1);
+		/* The next round starts with no points: as many safe points. */
+		ids[0] = p[1];
+		ids[1] = p[2];
+		rest.points = ids;
+		sv_assert_ok(vault_prune(e->a, &rest, &r));
+		assert_true(step < 100);
+	}
+	sv_time_set_fake(0);
+	assert_true(step > 4);   /* several safe points */
 }
 
 /* ---- through the binary ---- */
@@ -574,6 +652,137 @@ static void test_prune__cli_dry_run_then_prune(void **state)
 	}
 }
 
+/* Every request of the binary's prunes below waits this long, so that
+ * they take seconds: time to cancel or kill them midway. */
+#define SLOW "SYSVAULT_FAULTS=latency=150ms"
+#define DAY 86400
+
+/* n points of machine A a minute apart, from t0 (the newest is the one a
+ * daily policy keeps); ids to p. */
+static void points_at(env *e, int64_t t0, int n, char (*p)[65])
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		sv_time_set_fake(t0 + i * 60);
+		backup(e->a, e->src, "A", (uint32_t)(700 + i), p[i]);
+	}
+	sv_time_set_fake(0);
+}
+
+/* The binary's `vault check` passes, the in-process full read too, and
+ * the newest point restores. */
+static void sound(env *e, const char *newest, uint32_t seed)
+{
+	const char *a[] = { "vault", "check", "--vault", e->vpath, NULL };
+	cli_run r;
+
+	cli_expect(&r, a, 0, NULL);
+	cli_done(&r);
+	check_ok(e->a);
+	restores(e, e->a, newest, seed);
+}
+
+/* A prune of all but the newest, as seen at fake time now. */
+static void prune_cli(const env *e, int64_t now, int expect_code)
+{
+	char fake[64];
+	const char *a[] = { "vault", "prune", "--vault", e->vpath,
+			    "--retain-daily", "7", NULL };
+	cli_run r;
+
+	snprintf(fake, sizeof(fake), "SYSVAULT_FAKE_NOW=%lld", (long long)now);
+	cli_env[3] = fake;
+	cli_env[4] = NULL;
+	cli(&r, a);
+	cli_env[3] = NULL;
+	if (r.code != expect_code)
+		fail_msg("vault prune: exit %d (expected %d): %s", r.code,
+			 expect_code, r.err.ptr);
+	cli_done(&r);
+}
+
+static void test_prune__cli_cancel_stops_at_a_safe_point(void **state)
+{
+	env *e = *state;
+	char p[10][65], fake[64], num[32];
+	const char *a[] = { "vault", "prune", "--vault", e->vpath,
+			    "--retain-daily", "7", NULL };
+	const char *cancel[] = { "jobs", "cancel", num, NULL };
+	int64_t t0 = sv_time_now();
+	cli_bg *bg;
+	cli_run r;
+	json_t *j;
+	int before;
+
+	points_at(e, t0, 10, p);
+	before = objects(e->a, "data/");
+	snprintf(fake, sizeof(fake), "SYSVAULT_FAKE_NOW=%lld", (long long)(t0 + 10 * DAY));
+	cli_env[3] = fake;
+	cli_env[4] = SLOW;
+	cli_env[5] = NULL;
+	bg = cli_start(a);
+	snprintf(num, sizeof(num), "%lld", (long long)cli_wait_running("prune"));
+	cli_expect(&r, cancel, 0, NULL);
+	cli_done(&r);
+	cli_wait(bg, &r);
+	cli_env[3] = NULL;
+	if (r.code != 4)
+		fail_msg("vault prune: exit %d after jobs cancel (expected 4): %s",
+			 r.code, r.err.ptr);
+	assert_non_null(strstr(r.err.ptr, "run the prune again"));
+	cli_done(&r);
+	j = cli_newest_job();
+	assert_string_equal(json_string_value(json_object_get(j, "state")), "cancelled");
+	json_decref(j);
+	/* Stopped between steps: nothing half-done, and the next prune
+	 * (its lock released, so at once) deletes the rest. */
+	assert_true(objects(e->a, "points/") > 1);
+	sound(e, p[9], 709);
+	prune_cli(e, t0 + 10 * DAY, 0);
+	assert_int_equal(objects(e->a, "points/"), 1);
+	assert_true(objects(e->a, "data/") < before);
+	sound(e, p[9], 709);
+}
+
+/* Killed at several moments (lock, points, index rewrite, deletion): each
+ * time the vault is sound; the next prune, once the dead one's lock has
+ * expired, finishes the work. */
+static void test_prune__cli_killed_at_any_moment_leaves_a_sound_vault(void **state)
+{
+	static const unsigned kill_ms[] = { 300, 900, 1600, 2400, 3500, 5000 };
+	env *e = *state;
+	char p[12][65], fake[64];
+	const char *a[] = { "vault", "prune", "--vault", e->vpath,
+			    "--retain-daily", "7", NULL };
+	int64_t t0 = sv_time_now(), now = t0 + 10 * DAY;
+	int before, killed = 0;
+	size_t k;
+	cli_run r;
+
+	points_at(e, t0, 12, p);
+	before = objects(e->a, "data/");
+	for (k = 0; k < sizeof(kill_ms) / sizeof(kill_ms[0]); k++) {
+		now += VAULT_LOCK_TTL + 60;
+		snprintf(fake, sizeof(fake), "SYSVAULT_FAKE_NOW=%lld", (long long)now);
+		cli_env[3] = fake;
+		cli_env[4] = SLOW;
+		cli_env[5] = NULL;
+		cli_killed(&r, a, kill_ms[k]);
+		cli_env[3] = NULL;
+		if (r.code != -1 && r.code != 0)
+			fail_msg("vault prune: exit %d: %s", r.code, r.err.ptr);
+		killed += r.code == -1;
+		cli_done(&r);
+		sound(e, p[11], 711);
+	}
+	assert_true(killed > 0);
+	prune_cli(e, now + VAULT_LOCK_TTL + 60, 0);
+	assert_int_equal(objects(e->a, "points/"), 1);
+	assert_true(objects(e->a, "data/") < before);
+	sound(e, p[11], 711);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,7 +792,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prune__two_prunes_at_once_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune__backup_waits_for_a_running_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune__a_failure_at_any_step_leaves_a_sound_vault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune__a_cancel_at_any_safe_point, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune__cli_dry_run_then_prune, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune__cli_cancel_stops_at_a_safe_point, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune__cli_killed_at_any_moment_leaves_a_sound_vault, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -304,6 +304,30 @@ static void test_schedule_cli__retention_is_saved_with_the_schedule(void **state
 	json_decref(cfg);
 	free(path);
 }
+
+/* The installer's uninstall-cleanup removes the schedule the way
+ * `schedule remove` does: the units go, the timer is disabled. */
+static void test_schedule_cli__uninstall_cleanup_removes_it(void **state)
+{
+	env *e = *state;
+	const char *set[] = {"schedule", "set", "--daily", "21:00", NULL};
+	const char *clean[] = {"uninstall-cleanup", NULL};
+	char *timer = sv_path_join(e->units, "sysvault-backup.timer"), *log;
+	cli_run r;
+
+	fake_systemctl(e);
+	cli_expect(&r, set, 0, NULL);
+	cli_done(&r);
+	assert_int_equal(sv_fs_stat(timer, NULL, NULL), 0);
+	cli_expect(&r, clean, 0, NULL);
+	assert_non_null(strstr(r.out.ptr, "2 systemd unit file(s) of sysvault-backup removed"));
+	cli_done(&r);
+	assert_int_equal(sv_fs_stat(timer, NULL, NULL), SV_ENOTFOUND);
+	log = read_text(e->dir, "systemctl.log");
+	assert_non_null(strstr(log, "\ndisable --now sysvault-backup.timer\n"));
+	free(log);
+	free(timer);
+}
 #else
 
 /* The task as the Task Scheduler stored it, or NULL. Wine keeps it as
@@ -392,6 +416,33 @@ static void test_schedule_cli__wine_schtasks(void **state)
 	json_decref(j);
 	free(before);
 }
+
+/* The installer's uninstall-cleanup deletes the task `schedule set`
+ * registered (Wine's /Delete works), and says there is none after. */
+static void test_schedule_cli__uninstall_cleanup_removes_it(void **state)
+{
+	const char *set[] = {"schedule", "set", "--daily", "21:00", NULL};
+	const char *clean[] = {"uninstall-cleanup", NULL};
+	char *task;
+	cli_run r;
+
+	(void)state;
+	cli(&r, set);
+	if (r.code != 0) {   /* refused by this Wine: see wine_schtasks */
+		cli_done(&r);
+		skip();
+	}
+	cli_done(&r);
+	cli(&r, clean);
+	if (r.code != 0 || !strstr(r.out.ptr, "deleted the scheduled task sysvault-backup"))
+		fail_msg("uninstall-cleanup: exit %d: %s%s", r.code, r.out.ptr, r.err.ptr);
+	cli_done(&r);
+	task = stored_task();
+	assert_null(task);
+	cli(&r, clean);
+	assert_non_null(strstr(r.out.ptr, "there is no scheduled task sysvault-backup"));
+	cli_done(&r);
+}
 #endif
 
 int main(void)
@@ -414,6 +465,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_schedule_cli__wine_schtasks, setup, teardown),
 #endif
+		cmocka_unit_test_setup_teardown(
+			test_schedule_cli__uninstall_cleanup_removes_it, setup,
+			teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

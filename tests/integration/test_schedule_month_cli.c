@@ -17,16 +17,6 @@
 #define PASS "correct horse battery staple"
 #define DAY 86400
 
-/* Wine lacks the wbengine and VSS services the preflight rightly wants
- * (see test_wsb_cli.c); the scratch volume's free space is the test
- * machine's business, not this test's. */
-#ifdef _WIN32
-#define WINE_SKIPS "--skip-check", "PF001", "--skip-check", "PF002", \
-	"--skip-check", "PF005",
-#else
-#define WINE_SKIPS "--skip-check", "PF005",
-#endif
-
 typedef struct env {
 	char *dir, *vault, *state;
 	char *home_env, *wbadmin_env, *sim_env, *wbadmin;
@@ -143,8 +133,8 @@ static int fails(int day)
 static void run_backup(env *e, int64_t t, int scheduled, int code,
 		       const char *in_out)
 {
-	const char *s[] = { "backup", WINE_SKIPS "--vault", e->vault, "--scheduled", NULL };
-	const char *a[] = { "backup", WINE_SKIPS "--vault", e->vault, NULL };
+	const char *s[] = { "backup", CLI_SKIPS "--vault", e->vault, "--scheduled", NULL };
+	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, NULL };
 	cli_run r;
 
 	at(e, t);
@@ -283,7 +273,7 @@ static void test_schedule_month__prune_failure_is_a_warning(void **state)
 {
 	env *e = *state;
 	const char *a[] = { "vault", "init", "--vault", e->vault, NULL };
-	const char *b[] = { "--json", "backup", WINE_SKIPS "--vault", e->vault, "--scheduled", NULL };
+	const char *b[] = { "--json", "backup", CLI_SKIPS "--vault", e->vault, "--scheduled", NULL };
 	char *path = sv_path_join(e->state, "config.json");
 	const char *cfg = "{\"retention\": {\"daily\": 3}}";
 	json_t *sum;

@@ -13,14 +13,8 @@
 
 #define PASS "correct horse battery staple"
 
-/* Wine has neither Windows Server Backup's wbengine service nor the VSS
- * services, so the preflight rightly blocks there; these tests are about
- * the wbadmin driver, and the preflight has tests of its own. */
-#ifdef _WIN32
-#define WINE_SKIPS "--skip-check", "PF001", "--skip-check", "PF002",
-#else
-#define WINE_SKIPS
-#endif
+/* These tests are about the wbadmin driver; the preflight checks that
+ * judge the host (CLI_SKIPS, sv_cli.h) have tests of their own. */
 #define DAY 86400
 
 typedef struct env {
@@ -124,7 +118,7 @@ static void init_vault(env *e)
 
 static json_t *backup(env *e)
 {
-	const char *a[] = { "--json", "backup", WINE_SKIPS "--vault", e->vault, NULL };
+	const char *a[] = { "--json", "backup", CLI_SKIPS "--vault", e->vault, NULL };
 	json_t *j = NULL;
 	cli_run r;
 
@@ -211,7 +205,7 @@ static void test_wsb_cli__each_failure_has_its_code(void **state)
 		{ NULL, NULL, NULL }
 	};
 	env *e = *state;
-	const char *a[] = { "backup", WINE_SKIPS "--vault", e->vault, NULL };
+	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, NULL };
 	int i;
 
 	init_vault(e);
@@ -256,7 +250,7 @@ static void test_wsb_cli__each_failure_has_its_code(void **state)
 static void test_wsb_cli__hang_ends_by_timeout(void **state)
 {
 	env *e = *state;
-	const char *a[] = { "backup", WINE_SKIPS "--vault", e->vault, "--wbadmin-timeout", "3s", NULL };
+	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, "--wbadmin-timeout", "3s", NULL };
 	uint64_t t0;
 	cli_run r;
 
@@ -274,7 +268,7 @@ static void test_wsb_cli__hang_ends_by_timeout(void **state)
 static void test_wsb_cli__hang_ends_by_cancel(void **state)
 {
 	env *e = *state;
-	const char *a[] = { "backup", "--vault", e->vault, NULL };
+	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, NULL };
 	cli_run r;
 
 	init_vault(e);
@@ -298,8 +292,8 @@ static void test_wsb_cli__preflight_failure_blocks_backup(void **state)
 {
 	env *e = *state;
 	char *real = sub(e->dir, "scratch-real"), *link = sub(e->dir, "scratch-link");
-	const char *a[] = { "backup", "--vault", e->vault, "--scratch", link, NULL };
-	const char *b[] = { "backup", "--vault", e->vault, "--scratch", link,
+	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, "--scratch", link, NULL };
+	const char *b[] = { "backup", CLI_SKIPS "--vault", e->vault, "--scratch", link,
 			    "--skip-check", "PF004", NULL };
 	const char *c[] = { "backup", "--vault", e->vault, "--skip-check", "PF999", NULL };
 	cli_run r;
@@ -324,7 +318,7 @@ static void test_wsb_cli__preflight_failure_blocks_backup(void **state)
 static void test_wsb_cli__crash_midway_then_success(void **state)
 {
 	env *e = *state;
-	const char *a[] = { "backup", WINE_SKIPS "--vault", e->vault, NULL };
+	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, NULL };
 	json_t *s;
 	cli_run r;
 
