@@ -19,9 +19,12 @@
  *
  * An object larger than AZ_BLOCK_MIN (a pack) is sent as 4 MiB blocks, as
  * many at once as the engine has transfers (Put Block), then committed
- * with Put Block List under If-None-Match: *, which also stores the whole
- * object's MD5. The blocks point into the caller's buffer, so a pack
- * uses all transfers without more memory. The block ids are fixed-length
+ * with Put Block List under If-None-Match: *. Each block carries its own
+ * Content-MD5; the blob gets no whole-object MD5 (computing one would
+ * hash every pack twice), so a whole download of it is checked by the
+ * vault's own hashes only -- as every pack's content already is. The
+ * blocks point into the caller's buffer, so a pack uses all transfers
+ * without more memory. The block ids are fixed-length
  * base64 of a random per-upload nonce and the block number, so attempts
  * never mix; the blocks of an upload that is never committed are
  * discarded by the service after 7 days.
@@ -573,9 +576,8 @@ static int block_list_xml(sv_buf *xml, const az_blocks *u)
 }
 
 /* Put Block List under If-None-Match: * (write-once, as Put Blob). It
- * replaces the blob's properties, so the content type and the whole
- * object's MD5 (checked by whole-blob downloads) are set here. */
-static int commit_blocks(az_blocks *u, const char *md5, vault_http_resp *resp)
+ * replaces the blob's properties, so the content type is set here. */
+static int commit_blocks(az_blocks *u, vault_http_resp *resp)
 {
 	azure_backend *a = u->a;
 	vault_http_req r;
@@ -597,8 +599,6 @@ static int commit_blocks(az_blocks *u, const char *md5, vault_http_resp *resp)
 					 xml_md5.ptr)) == 0 &&
 	    (rc = vault__http_req_header(&r, "Content-Type",
 					 "application/xml")) == 0 &&
-	    (rc = vault__http_req_header(&r, "x-ms-blob-content-md5", "%s",
-					 md5)) == 0 &&
 	    (rc = vault__http_req_header(&r, "x-ms-blob-content-type",
 					 "application/octet-stream")) == 0)
 		rc = az_send(a, &r, &s, resp);
@@ -613,7 +613,7 @@ done:
 /* Sends the blocks (creating the container when a block finds it gone)
  * and commits them; resp holds the commit's answer. */
 static int put_blocks(azure_backend *a, const char *name, const void *data,
-		      size_t n, const char *md5, vault_http_resp *resp)
+		      size_t n, vault_http_resp *resp)
 {
 	az_blocks u;
 	unsigned workers = vault__http_transfers(a->http);
@@ -637,7 +637,7 @@ static int put_blocks(azure_backend *a, const char *name, const void *data,
 					      &u);
 	}
 	if (rc == 0)
-		rc = commit_blocks(&u, md5, resp);
+		rc = commit_blocks(&u, resp);
 	return rc;
 }
 
@@ -649,23 +649,30 @@ static int use_blocks(const azure_backend *a, size_t n)
 	       n / AZ_BLOCK_SIZE < AZ_BLOCKS_MAX;
 }
 
-/* Put Blob, creating the container when it is gone. */
+/* Put Blob with the object's MD5, creating the container when it is
+ * gone. */
 static int put_whole(azure_backend *a, const char *name, const void *data,
-		     size_t n, const char *md5, vault_http_resp *resp)
+		     size_t n, vault_http_resp *resp)
 {
+	sv_buf md5;
 	int rc, tries;
 
+	sv_buf_init(&md5, 64);
+	if ((rc = md5_b64(&md5, data, n)) != 0)
+		goto done;
 	for (tries = 0; tries < 2; tries++) {
-		if ((rc = put_once(a, name, data, n, md5, resp)) != 0)
-			return rc;
+		if ((rc = put_once(a, name, data, n, md5.ptr, resp)) != 0)
+			goto done;
 		if (resp->status != 404 ||
 		    strcmp(resp->error_code, "ContainerNotFound") != 0)
 			break;
 		atomic_store(&a->container_ready, 0);
 		if ((rc = ensure_container(a)) != 0)
-			return rc;
+			goto done;
 	}
-	return 0;
+done:
+	sv_buf_release(&md5);
+	return rc;
 }
 
 static int az_put(vault_backend *b, const char *name, const void *data,
@@ -673,25 +680,17 @@ static int az_put(vault_backend *b, const char *name, const void *data,
 {
 	azure_backend *a = (azure_backend *)b;
 	vault_http_resp resp;
-	sv_buf md5;
 	int rc;
 
 	if ((rc = check_name(a, name)) != 0)
 		return rc;
-	sv_buf_init(&md5, 64);
 	vault__http_resp_init(&resp);
-	if ((rc = md5_b64(&md5, data, n)) != 0)
-		goto done;
-	rc = use_blocks(a, n) ? put_blocks(a, name, data, n, md5.ptr, &resp)
-			      : put_whole(a, name, data, n, md5.ptr, &resp);
-	if (rc != 0)
-		goto done;
-	if (resp.status == 409 || resp.status == 412)
+	rc = use_blocks(a, n) ? put_blocks(a, name, data, n, &resp)
+			      : put_whole(a, name, data, n, &resp);
+	if (rc == 0 && (resp.status == 409 || resp.status == 412))
 		rc = compare_existing(a, name, data, n);
-	else if (resp.status != 201)
+	else if (rc == 0 && resp.status != 201)
 		rc = az_fail(a, "put", name, &resp);
-done:
-	sv_buf_release(&md5);
 	vault__http_resp_release(&resp);
 	return rc;
 }
