@@ -1076,6 +1076,14 @@ static int put_multipart(s3_backend *s, const char *name, const void *data,
 	rc = mp_upload(&u, mode, &resp);
 	if (rc == 0 && resp.status == 412)
 		rc = compare_existing(s, name, data, n);
+	else if (rc == 0 && resp.status == 409 &&
+		 is_code(&resp, "ConditionalRequestConflict"))
+		/* another writer of this name right now: transient, and the
+		 * next attempt's HEAD settles it */
+		rc = sv_error_set(SV_ENETWORK,
+				  "vault '%s': another upload of '%s' was "
+				  "completing at the same time; try again",
+				  s->base.url, name);
 	else if (rc == 0 && resp.status != 200)
 		rc = s3_fail(s, "complete the upload of", name, &resp);
 	vault__http_resp_release(&resp);
