@@ -17,8 +17,8 @@ typedef struct parts {
 	atomic_size_t next;
 	atomic_int failed;
 	sv_mutex *mu;
-	int rc;		/* the first failure, reported by the caller */
-	char msg[512];	/* its message (the error slot is per thread) */
+	int rc;	       /* the first failure, reported by the caller */
+	char msg[512]; /* its message (the error slot is per thread) */
 } parts;
 
 /* Takes parts until none is left or one has failed: after a failure the

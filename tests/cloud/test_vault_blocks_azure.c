@@ -63,8 +63,8 @@ typedef struct proxy {
 	long commit_status;  /* the last Put Block List's status */
 	char fail_block[64]; /* "blockid=..." suffix to answer 503 once */
 	int fail_left;
-	int failed;	     /* 503s answered */
-	char head_md5[64];   /* Content-MD5 of the last HEAD answer */
+	int failed;	   /* 503s answered */
+	char head_md5[64]; /* Content-MD5 of the last HEAD answer */
 } proxy;
 
 typedef struct pconn {
@@ -116,7 +116,8 @@ static int name_is(const char *p, const char *name, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (tolower((unsigned char)p[i]) != tolower((unsigned char)name[i]))
+		if (tolower((unsigned char)p[i]) !=
+		    tolower((unsigned char)name[i]))
 			return 0;
 	return p[n] == ':';
 }
@@ -160,8 +161,8 @@ static char *read_body(sock_t fd, const char *have, size_t nhave, size_t len)
 	assert_non_null(b);
 	memcpy(b, have, n);
 	while (n < len) {
-		int k = recv(fd, b + n, (int)(len - n > 65536 ? 65536 : len - n),
-			     0);
+		int k = recv(fd, b + n,
+			     (int)(len - n > 65536 ? 65536 : len - n), 0);
 
 		if (k <= 0) {
 			free(b);
@@ -209,7 +210,8 @@ static sock_t connect_up(int port)
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	a.sin_port = htons((unsigned short)port);
-	if (s != SOCK_BAD && connect(s, (struct sockaddr *)&a, sizeof(a)) != 0) {
+	if (s != SOCK_BAD &&
+	    connect(s, (struct sockaddr *)&a, sizeof(a)) != 0) {
 		sock_close(s);
 		s = SOCK_BAD;
 	}
@@ -297,8 +299,9 @@ static void conn_main(void *arg)
 		blen = content_length(head);
 		if ((body = read_body(c->fd, extra, nextra, blen)) == NULL)
 			break;
-		if (classify(c->p, head) ? send_all(c->fd, busy, strlen(busy))
-					 : relay(c->p, c->fd, head, body, blen)) {
+		if (classify(c->p, head)
+			    ? send_all(c->fd, busy, strlen(busy))
+			    : relay(c->p, c->fd, head, body, blen)) {
 			free(body);
 			break;
 		}
@@ -401,15 +404,14 @@ static uint8_t *big(uint64_t seed)
 
 /* The backend (under the retry layer, and the fault wrapper when faults
  * is given) reaching Azurite through p, with four transfers. */
-static vault_backend *open_via(proxy *p, const char *prefix,
-			       const char *faults)
+static vault_backend *open_via(proxy *p, const char *prefix, const char *faults)
 {
 	vault_backend *leaf = NULL, *b = NULL;
 	vault_access acc = {0};
-	char *endpoint = sv_aprintf("http://127.0.0.1:%d/devstoreaccount1",
-				    p->port);
-	char *url = sv_aprintf("azure://devstoreaccount1/%s/%s", container,
-			       prefix);
+	char *endpoint =
+		sv_aprintf("http://127.0.0.1:%d/devstoreaccount1", p->port);
+	char *url =
+		sv_aprintf("azure://devstoreaccount1/%s/%s", container, prefix);
 
 	acc.endpoint = endpoint;
 	acc.secret = account_key;
@@ -531,9 +533,9 @@ static void test_blocks__fault_wrapper_over_a_block_upload(void **state)
 	proxy *p = proxy_start(azurite_port);
 	/* half of the operations fail: resets (some after the commit went
 	 * through) and 503s, retried by the resilience layer */
-	vault_backend *b =
-		open_via(p, "fault", "seed=7,fail=0.5,kinds=reset+503,"
-				     "backoff=1ms");
+	vault_backend *b = open_via(p, "fault",
+				    "seed=7,fail=0.5,kinds=reset+503,"
+				    "backoff=1ms");
 	uint8_t *d = big(5);
 	vault_backend *x;
 	uint64_t retries = 0;
@@ -584,7 +586,8 @@ int main(void)
 	WSAStartup(MAKEWORD(2, 2), &w);
 #endif
 	account_key = sv_env_get("SYSVAULT_AZURE_KEY");
-	if (!ep || !account_key || !sv_str_startswith(ep, "http://127.0.0.1:")) {
+	if (!ep || !account_key ||
+	    !sv_str_startswith(ep, "http://127.0.0.1:")) {
 		fprintf(stderr, "test_vault_blocks_azure: skipped: no Azurite "
 				"(run through tests/cloud/azurite-run.sh)\n");
 		return SKIP_CODE;

@@ -119,7 +119,8 @@ static void test_multipart__write_once_where_the_header_is_ignored(void **state)
 	write_once("sv");
 }
 
-static void test_multipart__write_once_where_the_header_is_honoured(void **state)
+static void
+test_multipart__write_once_where_the_header_is_honoured(void **state)
 {
 	(void)state;
 	write_once("cond");
@@ -167,9 +168,10 @@ int main(void)
 	uint8_t r[6];
 
 	if (!ep || !ep[0]) {
-		fprintf(stderr, "SKIPPED: SYSVAULT_S3_ENDPOINT is not set: this "
-				"test runs through tests/cloud/s3-run.sh, which "
-				"starts the S3 test server\n");
+		fprintf(stderr,
+			"SKIPPED: SYSVAULT_S3_ENDPOINT is not set: this "
+			"test runs through tests/cloud/s3-run.sh, which "
+			"starts the S3 test server\n");
 		free(ep);
 		return SKIP_CODE;
 	}
