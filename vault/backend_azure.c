@@ -17,6 +17,18 @@
  * Content-MD5; a whole-blob download is checked against the stored MD5.
  * The container is created on first use.
  *
+ * An object larger than AZ_BLOCK_MIN (a pack) is sent as 4 MiB blocks, as
+ * many at once as the engine has transfers (Put Block), then committed
+ * with Put Block List under If-None-Match: *. Each block carries its own
+ * Content-MD5; the blob gets no whole-object MD5 (computing one would
+ * hash every pack twice), so a whole download of it is checked by the
+ * vault's own hashes only -- as every pack's content already is. The
+ * blocks point into the caller's buffer, so a pack uses all transfers
+ * without more memory. The block ids are fixed-length
+ * base64 of a random per-upload nonce and the block number, so attempts
+ * never mix; the blocks of an upload that is never committed are
+ * discarded by the service after 7 days.
+ *
  * Thread-safe: the state is fixed at open; the connection pool has its own
  * lock.
  */
@@ -37,6 +49,15 @@
 /* Room for one put to compare against (packs are ~16 MiB). */
 #define AZ_CMP_MAX ((size_t)1 << 30)
 #define AZ_KEY_MAX 128
+/* Block uploads: objects above AZ_BLOCK_MIN go as AZ_BLOCK_SIZE blocks (a
+ * 16 MiB pack is four, one per default transfer). Put Block List takes up
+ * to 50,000 blocks: 195 GiB at this size, far above any vault object. */
+#define AZ_BLOCK_SIZE ((size_t)4 << 20)
+#define AZ_BLOCK_MIN ((size_t)8 << 20)
+#define AZ_BLOCKS_MAX 50000
+/* A block id: base64 of an 8-byte nonce and a 4-byte block number. */
+#define AZ_BLOCK_NONCE 8
+#define AZ_BLOCK_ID_LEN 16
 
 typedef struct azure_backend {
 	vault_backend base;
@@ -454,38 +475,224 @@ static int put_once(azure_backend *a, const char *name, const void *data,
 	return rc;
 }
 
-static int az_put(vault_backend *b, const char *name, const void *data,
-		  size_t n)
+/* ---- block uploads ---- */
+
+typedef struct az_blocks {
+	azure_backend *a;
+	const char *name;
+	const uint8_t *data;
+	size_t n;
+	size_t nblocks;
+	uint8_t nonce[AZ_BLOCK_NONCE];
+	atomic_int no_container; /* a block met ContainerNotFound */
+} az_blocks;
+
+/* The id of block i (AZ_BLOCK_ID_LEN base64 characters). Every block of a
+ * blob must have an id of the same length. */
+static int block_id(sv_buf *out, const az_blocks *u, size_t i)
 {
-	azure_backend *a = (azure_backend *)b;
-	vault_http_resp resp;
+	uint8_t raw[AZ_BLOCK_NONCE + 4];
+
+	memcpy(raw, u->nonce, AZ_BLOCK_NONCE);
+	raw[AZ_BLOCK_NONCE] = (uint8_t)(i >> 24);
+	raw[AZ_BLOCK_NONCE + 1] = (uint8_t)(i >> 16);
+	raw[AZ_BLOCK_NONCE + 2] = (uint8_t)(i >> 8);
+	raw[AZ_BLOCK_NONCE + 3] = (uint8_t)i;
+	sv_buf_reset(out);
+	return vault__b64_encode(out, raw, sizeof(raw));
+}
+
+static int md5_b64(sv_buf *out, const void *data, size_t n)
+{
 	uint8_t digest[16];
+	int rc;
+
+	sv_buf_reset(out);
+	if ((rc = vault__md5(digest, data, n)) == 0)
+		rc = vault__b64_encode(out, digest, sizeof(digest));
+	return rc;
+}
+
+/* Put Block for block i; a retried attempt re-sends it from its first
+ * byte (vault__http_send). Runs on several threads at once. */
+static int put_block(void *ud, size_t i)
+{
+	az_blocks *u = ud;
+	azure_backend *a = u->a;
+	size_t off = i * AZ_BLOCK_SIZE;
+	size_t len = u->n - off < AZ_BLOCK_SIZE ? u->n - off : AZ_BLOCK_SIZE;
+	vault_http_req r;
+	vault_http_resp resp;
+	az_sign s = {0};
+	sv_buf id, q, md5;
+	int rc;
+
+	sv_buf_init(&id, 64);
+	sv_buf_init(&q, 256);
+	sv_buf_init(&md5, 64);
+	vault__http_req_init(&r, "PUT");
+	vault__http_resp_init(&resp);
+	r.body = u->data + off;
+	r.body_len = len;
+	if ((rc = block_id(&id, u, i)) != 0 ||
+	    (rc = md5_b64(&md5, r.body, len)) != 0 ||
+	    (rc = sv_buf_adds(&q, "comp=block&blockid=")) != 0 ||
+	    (rc = vault__http_escape(&q, id.ptr, 0)) != 0 ||
+	    (rc = az_prepare(a, &r, &s, u->name, q.ptr)) != 0 ||
+	    (rc = vault__http_req_header(&r, "Content-MD5", "%s", md5.ptr)) !=
+		    0 ||
+	    (rc = az_send(a, &r, &s, &resp)) != 0)
+		goto done;
+	if (resp.status == 404 &&
+	    strcmp(resp.error_code, "ContainerNotFound") == 0)
+		atomic_store(&u->no_container, 1);
+	if (resp.status != 201)
+		rc = az_fail(a, "put block of", u->name, &resp);
+done:
+	sign_release(&s);
+	vault__http_req_release(&r);
+	vault__http_resp_release(&resp);
+	sv_buf_release(&id);
+	sv_buf_release(&q);
+	sv_buf_release(&md5);
+	return rc;
+}
+
+/* The body of Put Block List: every block, in order. */
+static int block_list_xml(sv_buf *xml, const az_blocks *u)
+{
+	sv_buf id;
+	size_t i;
+	int rc;
+
+	sv_buf_init(&id, 64);
+	rc = sv_buf_adds(xml, "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+			      "<BlockList>");
+	for (i = 0; rc == 0 && i < u->nblocks; i++)
+		if ((rc = block_id(&id, u, i)) == 0)
+			rc = sv_buf_printf(xml, "<Latest>%s</Latest>", id.ptr);
+	if (rc == 0)
+		rc = sv_buf_adds(xml, "</BlockList>");
+	sv_buf_release(&id);
+	return rc;
+}
+
+/* Put Block List under If-None-Match: * (write-once, as Put Blob). It
+ * replaces the blob's properties, so the content type is set here. */
+static int commit_blocks(az_blocks *u, vault_http_resp *resp)
+{
+	azure_backend *a = u->a;
+	vault_http_req r;
+	az_sign s = {0};
+	sv_buf xml, xml_md5;
+	int rc;
+
+	sv_buf_init(&xml, (size_t)AZ_BLOCKS_MAX * 40 + 128);
+	sv_buf_init(&xml_md5, 64);
+	vault__http_req_init(&r, "PUT");
+	if ((rc = block_list_xml(&xml, u)) != 0 ||
+	    (rc = md5_b64(&xml_md5, xml.ptr, xml.len)) != 0)
+		goto done;
+	r.body = xml.ptr;
+	r.body_len = xml.len;
+	if ((rc = az_prepare(a, &r, &s, u->name, "comp=blocklist")) == 0 &&
+	    (rc = vault__http_req_header(&r, "If-None-Match", "*")) == 0 &&
+	    (rc = vault__http_req_header(&r, "Content-MD5", "%s",
+					 xml_md5.ptr)) == 0 &&
+	    (rc = vault__http_req_header(&r, "Content-Type",
+					 "application/xml")) == 0 &&
+	    (rc = vault__http_req_header(&r, "x-ms-blob-content-type",
+					 "application/octet-stream")) == 0)
+		rc = az_send(a, &r, &s, resp);
+done:
+	sign_release(&s);
+	vault__http_req_release(&r);
+	sv_buf_release(&xml);
+	sv_buf_release(&xml_md5);
+	return rc;
+}
+
+/* Sends the blocks (creating the container when a block finds it gone)
+ * and commits them; resp holds the commit's answer. */
+static int put_blocks(azure_backend *a, const char *name, const void *data,
+		      size_t n, vault_http_resp *resp)
+{
+	az_blocks u;
+	unsigned workers = vault__http_transfers(a->http);
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	u.a = a;
+	u.name = name;
+	u.data = data;
+	u.n = n;
+	u.nblocks = (n + AZ_BLOCK_SIZE - 1) / AZ_BLOCK_SIZE;
+	atomic_init(&u.no_container, 0);
+	if ((rc = vault__random(u.nonce, sizeof(u.nonce))) != 0)
+		return rc;
+	rc = vault__parts_run(workers, u.nblocks, put_block, &u);
+	if (rc != 0 && atomic_load(&u.no_container)) {
+		atomic_store(&a->container_ready, 0);
+		atomic_store(&u.no_container, 0);
+		if ((rc = ensure_container(a)) == 0)
+			rc = vault__parts_run(workers, u.nblocks, put_block,
+					      &u);
+	}
+	if (rc == 0)
+		rc = commit_blocks(&u, resp);
+	return rc;
+}
+
+/* Whether n bytes go as blocks: a large object, more than one transfer
+ * to spread it over, and few enough blocks for one block list. */
+static int use_blocks(const azure_backend *a, size_t n)
+{
+	return n > AZ_BLOCK_MIN && vault__http_transfers(a->http) > 1 &&
+	       n / AZ_BLOCK_SIZE < AZ_BLOCKS_MAX;
+}
+
+/* Put Blob with the object's MD5, creating the container when it is
+ * gone. */
+static int put_whole(azure_backend *a, const char *name, const void *data,
+		     size_t n, vault_http_resp *resp)
+{
 	sv_buf md5;
 	int rc, tries;
 
-	if ((rc = check_name(a, name)) != 0)
-		return rc;
 	sv_buf_init(&md5, 64);
-	vault__http_resp_init(&resp);
-	if ((rc = vault__md5(digest, data, n)) != 0 ||
-	    (rc = vault__b64_encode(&md5, digest, sizeof(digest))) != 0)
+	if ((rc = md5_b64(&md5, data, n)) != 0)
 		goto done;
 	for (tries = 0; tries < 2; tries++) {
-		if ((rc = put_once(a, name, data, n, md5.ptr, &resp)) != 0)
+		if ((rc = put_once(a, name, data, n, md5.ptr, resp)) != 0)
 			goto done;
-		if (resp.status != 404 ||
-		    strcmp(resp.error_code, "ContainerNotFound") != 0)
+		if (resp->status != 404 ||
+		    strcmp(resp->error_code, "ContainerNotFound") != 0)
 			break;
 		atomic_store(&a->container_ready, 0);
 		if ((rc = ensure_container(a)) != 0)
 			goto done;
 	}
-	if (resp.status == 409 || resp.status == 412)
-		rc = compare_existing(a, name, data, n);
-	else if (resp.status != 201)
-		rc = az_fail(a, "put", name, &resp);
 done:
 	sv_buf_release(&md5);
+	return rc;
+}
+
+static int az_put(vault_backend *b, const char *name, const void *data,
+		  size_t n)
+{
+	azure_backend *a = (azure_backend *)b;
+	vault_http_resp resp;
+	int rc;
+
+	if ((rc = check_name(a, name)) != 0)
+		return rc;
+	vault__http_resp_init(&resp);
+	rc = use_blocks(a, n) ? put_blocks(a, name, data, n, &resp)
+			      : put_whole(a, name, data, n, &resp);
+	if (rc == 0 && (resp.status == 409 || resp.status == 412))
+		rc = compare_existing(a, name, data, n);
+	else if (rc == 0 && resp.status != 201)
+		rc = az_fail(a, "put", name, &resp);
 	vault__http_resp_release(&resp);
 	return rc;
 }

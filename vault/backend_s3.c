@@ -21,6 +21,16 @@
  * instant (docs/cloud.md). Every upload carries Content-MD5; a whole-object
  * download is checked against a plain (MD5) ETag.
  *
+ * An object above S3_MULTIPART_MIN (a pack) goes as a multipart upload:
+ * CreateMultipartUpload, its 5 MiB parts sent as many at once as the engine
+ * has transfers (UploadPart, each with Content-MD5), then
+ * CompleteMultipartUpload. Write-once: a HEAD first whatever the probe
+ * found (a service may honour If-None-Match on PUT but not on the
+ * completion), and If-None-Match: * on the completion where the service
+ * takes the header. An upload that fails is aborted (AbortMultipartUpload),
+ * so its parts are not kept. The ETag of such an object is not its MD5:
+ * whole downloads of it are checked by the vault's own hashes.
+ *
  * Thread-safe: the state is fixed at open, except three atomic flags.
  */
 #include <stdatomic.h>
@@ -40,6 +50,12 @@
 #define S3_CMP_MAX ((size_t)1 << 30)
 /* Tries of a PUT that met a concurrent conditional write (409). */
 #define S3_CONFLICT_TRIES 5
+/* Multipart: parts of S3_PART_SIZE (S3's smallest for every part but the
+ * last), for objects of at least two parts; at most 10,000 parts. */
+#define S3_PART_SIZE ((size_t)5 << 20)
+#define S3_MULTIPART_MIN ((size_t)10 << 20)
+#define S3_PARTS_MAX 10000
+#define S3_ETAG_MAX 128
 /* Keys of the conditional-write probe: outside the vault's names, which
  * list() skips. */
 #define S3_PROBE_PREFIX "sysvault-probe-"
@@ -140,7 +156,10 @@ static int sign_request(void *ud, vault_http_req *req)
 	in.query = g->query;
 	in.headers = (const char *const *)req->headers;
 	in.nheaders = req->nheaders;
-	in.content_length = strcmp(req->method, "PUT") == 0 ? req->body_len : 0;
+	in.content_length = strcmp(req->method, "PUT") == 0 ||
+					    strcmp(req->method, "POST") == 0
+				    ? req->body_len
+				    : 0;
 	sv_buf_init(&auth, 4096);
 	if ((rc = vault__s3_authorization(&auth, s->access_key, s->secret_key,
 					  s->region, date, &in, g->payload)) ==
@@ -837,6 +856,254 @@ static int taken(s3_backend *s, const char *name, const void *data, size_t n,
 	return 1;
 }
 
+/* ---- multipart uploads ---- */
+
+typedef struct s3_parts {
+	s3_backend *s;
+	const char *name;
+	const uint8_t *data;
+	size_t n;
+	size_t nparts;
+	char *upload_id; /* URL-encoded, for queries */
+	char (*etags)[S3_ETAG_MAX];
+} s3_parts;
+
+/* "partNumber=<i+1>&uploadId=<id>" for part i, or "uploadId=<id>". */
+static int part_query(sv_buf *q, const s3_parts *u, size_t i, int part)
+{
+	sv_buf_reset(q);
+	if (part)
+		return sv_buf_printf(q, "partNumber=%zu&uploadId=%s", i + 1,
+				     u->upload_id);
+	return sv_buf_printf(q, "uploadId=%s", u->upload_id);
+}
+
+/* A request of the upload (with query) and its answer; out may be NULL. */
+static int mp_request(s3_parts *u, const char *method, const char *query,
+		      const void *body, size_t len, const char *const *hdrs,
+		      sv_buf *out, vault_http_resp *resp)
+{
+	vault_http_req r;
+	s3_sign g = {0};
+	int rc;
+
+	vault__http_req_init(&r, method);
+	r.body = body;
+	r.body_len = len;
+	r.out = out;
+	rc = s3_prepare(u->s, &r, &g, u->name, query);
+	for (; rc == 0 && hdrs && hdrs[0]; hdrs += 2)
+		rc = vault__http_req_header(&r, hdrs[0], "%s", hdrs[1]);
+	if (rc == 0)
+		rc = s3_send(u->s, &r, &g, resp);
+	sign_release(&g);
+	vault__http_req_release(&r);
+	return rc;
+}
+
+static int mp_create(s3_parts *u)
+{
+	const char *hdrs[] = {"Content-Type", "application/octet-stream", NULL};
+	vault_http_resp resp;
+	sv_buf xml, id, q;
+	int rc;
+
+	sv_buf_init(&xml, 64 * 1024);
+	sv_buf_init(&id, 2048);
+	sv_buf_init(&q, 4096);
+	vault__http_resp_init(&resp);
+	if ((rc = mp_request(u, "POST", "uploads", "", 0, hdrs, &xml,
+			     &resp)) != 0)
+		goto done;
+	if (resp.status != 200 || sv_buf_add(&xml, "", 0) != 0 ||
+	    !vault__xml_text(&id, xml.ptr, xml.ptr + xml.len, "UploadId") ||
+	    id.len == 0) {
+		rc = s3_fail(u->s, "start multipart upload of", u->name, &resp);
+		goto done;
+	}
+	if ((rc = vault__http_escape(&q, id.ptr, 0)) == 0 &&
+	    (u->upload_id = sv_buf_take(&q)) == NULL)
+		rc = SV_ENOMEM;
+done:
+	sv_buf_release(&xml);
+	sv_buf_release(&id);
+	sv_buf_release(&q);
+	vault__http_resp_release(&resp);
+	return rc;
+}
+
+/* UploadPart for part i; a retried attempt re-sends it whole
+ * (vault__http_send). Runs on several threads at once. */
+static int put_part(void *ud, size_t i)
+{
+	s3_parts *u = ud;
+	size_t off = i * S3_PART_SIZE;
+	size_t len = u->n - off < S3_PART_SIZE ? u->n - off : S3_PART_SIZE;
+	char md5[32];
+	const char *hdrs[] = {"Content-MD5", md5, NULL};
+	vault_http_resp resp;
+	sv_buf q;
+	int rc;
+
+	sv_buf_init(&q, 4096);
+	vault__http_resp_init(&resp);
+	if ((rc = content_md5(md5, u->data + off, len)) != 0 ||
+	    (rc = part_query(&q, u, i, 1)) != 0 ||
+	    (rc = mp_request(u, "PUT", q.ptr, u->data + off, len, hdrs, NULL,
+			     &resp)) != 0)
+		goto done;
+	if (resp.status != 200 || !resp.etag[0])
+		rc = s3_fail(u->s, "put part of", u->name, &resp);
+	else
+		sv_strlcpy(u->etags[i], resp.etag, S3_ETAG_MAX);
+done:
+	sv_buf_release(&q);
+	vault__http_resp_release(&resp);
+	return rc;
+}
+
+/* The body of CompleteMultipartUpload: every part, in order. */
+static int complete_xml(sv_buf *xml, const s3_parts *u)
+{
+	size_t i;
+	int rc = sv_buf_adds(xml, "<CompleteMultipartUpload>");
+
+	for (i = 0; rc == 0 && i < u->nparts; i++)
+		rc = sv_buf_printf(xml,
+				   "<Part><PartNumber>%zu</PartNumber>"
+				   "<ETag>%s</ETag></Part>",
+				   i + 1, u->etags[i]);
+	if (rc == 0)
+		rc = sv_buf_adds(xml, "</CompleteMultipartUpload>");
+	return rc;
+}
+
+/* CompleteMultipartUpload, with If-None-Match: * when cond. S3 may answer
+ * 200 and put an error in the body (the completion failed after the
+ * status was sent): that is a failure too. */
+static int mp_complete(s3_parts *u, int cond, vault_http_resp *resp)
+{
+	const char *hdrs[] = {"Content-Type", "application/xml",
+			      cond ? "If-None-Match" : NULL, "*", NULL};
+	sv_buf xml, q, out;
+	int rc;
+
+	sv_buf_init(&xml, (size_t)S3_PARTS_MAX * 200 + 64);
+	sv_buf_init(&q, 4096);
+	sv_buf_init(&out, 64 * 1024);
+	if ((rc = complete_xml(&xml, u)) == 0 &&
+	    (rc = part_query(&q, u, 0, 0)) == 0 &&
+	    (rc = mp_request(u, "POST", q.ptr, xml.ptr, xml.len, hdrs, &out,
+			     resp)) == 0 &&
+	    resp->status == 200 && sv_buf_add(&out, "", 0) == 0 &&
+	    strstr(out.ptr, "<Error>"))
+		rc = sv_error_set(SV_ENETWORK,
+				  "vault '%s': completing the upload of '%s' "
+				  "failed after the service accepted it",
+				  u->s->base.url, u->name);
+	sv_buf_release(&xml);
+	sv_buf_release(&q);
+	sv_buf_release(&out);
+	return rc;
+}
+
+/* AbortMultipartUpload: the parts sent so far are dropped. Best effort
+ * (the error being reported is the one that led here); a lifecycle rule
+ * for incomplete uploads cleans up what this cannot reach. */
+static void mp_abort(s3_parts *u)
+{
+	vault_http_resp resp;
+	sv_buf q;
+
+	sv_buf_init(&q, 4096);
+	vault__http_resp_init(&resp);
+	if (part_query(&q, u, 0, 0) == 0 &&
+	    mp_request(u, "DELETE", q.ptr, NULL, 0, NULL, NULL, &resp) == 0 &&
+	    resp.status != 204 && resp.status != 200 && resp.status != 404)
+		sv_log_warn("vault '%s': could not abort the upload of '%s' "
+			    "(HTTP %ld): its parts stay until the bucket's "
+			    "lifecycle rule removes them",
+			    u->s->base.url, u->name, resp.status);
+	sv_buf_release(&q);
+	vault__http_resp_release(&resp);
+}
+
+/* Sends the parts and completes the upload; resp holds the completion's
+ * answer. The upload is aborted unless it completed. */
+static int mp_upload(s3_parts *u, int mode, vault_http_resp *resp)
+{
+	unsigned workers = vault__http_transfers(u->s->http);
+	int rc;
+
+	if ((rc = mp_create(u)) != 0)
+		return rc;
+	rc = vault__parts_run(workers, u->nparts, put_part, u);
+	if (rc == 0)
+		rc = mp_complete(u, mode != COND_REJECTED, resp);
+	if (rc == 0 && refuses_condition(resp)) {
+		atomic_store(&u->s->cond_put, COND_REJECTED);
+		rc = mp_complete(u, 0, resp);
+	}
+	if (rc == 0 && resp->status != 200)
+		mp_abort(u);
+	else if (rc != 0) {
+		/* the abort's own failure must not replace the error */
+		char *msg = sv_strdup(sv_error_msg());
+
+		mp_abort(u);
+		sv_error_set(rc, "%s", msg ? msg : "out of memory");
+		free(msg);
+	}
+	return rc;
+}
+
+static int put_multipart(s3_backend *s, const char *name, const void *data,
+			 size_t n, int mode)
+{
+	s3_parts u;
+	vault_http_resp resp;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	u.s = s;
+	u.name = name;
+	u.data = data;
+	u.n = n;
+	u.nparts = (n + S3_PART_SIZE - 1) / S3_PART_SIZE;
+	/* Whatever the PUT probe found, look first: the completion's
+	 * condition is not probed. */
+	if (taken(s, name, data, n, &rc))
+		return rc;
+	if ((u.etags = sv_calloc(u.nparts, sizeof(*u.etags))) == NULL)
+		return SV_ENOMEM;
+	vault__http_resp_init(&resp);
+	rc = mp_upload(&u, mode, &resp);
+	if (rc == 0 && resp.status == 412)
+		rc = compare_existing(s, name, data, n);
+	else if (rc == 0 && resp.status == 409 &&
+		 is_code(&resp, "ConditionalRequestConflict"))
+		/* another writer of this name right now: transient, and the
+		 * next attempt's HEAD settles it */
+		rc = sv_error_set(SV_ENETWORK,
+				  "vault '%s': another upload of '%s' was "
+				  "completing at the same time; try again",
+				  s->base.url, name);
+	else if (rc == 0 && resp.status != 200)
+		rc = s3_fail(s, "complete the upload of", name, &resp);
+	vault__http_resp_release(&resp);
+	free(u.upload_id);
+	free(u.etags);
+	return rc;
+}
+
+/* Whether n bytes go as a multipart upload: two parts at least, more
+ * than one transfer to spread them over, at most S3_PARTS_MAX parts. */
+static int use_multipart(const s3_backend *s, size_t n)
+{
+	return n >= S3_MULTIPART_MIN && vault__http_transfers(s->http) > 1 &&
+	       n / S3_PART_SIZE < S3_PARTS_MAX;
+}
+
 static int s3_put(vault_backend *b, const char *name, const void *data,
 		  size_t n)
 {
@@ -846,6 +1113,8 @@ static int s3_put(vault_backend *b, const char *name, const void *data,
 
 	if ((rc = check_name(s, name)) != 0 || (rc = cond_mode(s, &mode)) != 0)
 		return rc;
+	if (use_multipart(s, n))
+		return put_multipart(s, name, data, n, mode);
 	vault__http_resp_init(&resp);
 	for (tries = 1;; tries++) {
 		if (mode != COND_HONOURED && taken(s, name, data, n, &rc))

@@ -22,14 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
 #include "sv_log.h"
 #include "sv_thread.h"
 #include "sv_time.h"
 #include "vault_int.h"
 
 #define COPY_SMALL_MAX ((size_t)1 << 20) /* config and key files */
-#define COPY_THREADS 4			 /* objects in flight by default */
-#define COPY_THREADS_MAX 32
+#define COPY_THREADS_MAX 32 /* objects in flight at most */
 
 /* Kinds in the order they are written: the keys before the config, as
  * vault init does, so that a destination with a config always opens. */
@@ -440,6 +440,18 @@ static int copy_all(copy_ctx *c)
 	return rc;
 }
 
+/* Objects in flight: the transfer count asked for the destination, else
+ * the source's engine's count (a cloud source), else the engine's default
+ * -- the same count a backup or restore uses. */
+static unsigned copy_threads(const struct vault *v, const vault_access *dst)
+{
+	unsigned n = vault__transfers(v);
+
+	if (dst && dst->transfers)
+		return dst->transfers;
+	return n ? n : vault__http_default_transfers();
+}
+
 int vault_copy(vault *v, const char *dst_url, const vault_access *dst_acc,
 	       const vault_copy_opts *o, vault_copy_result *r)
 {
@@ -455,8 +467,7 @@ int vault_copy(vault *v, const char *dst_url, const vault_access *dst_acc,
 	c.v = v;
 	c.o = o;
 	c.r = r;
-	c.threads = dst_acc && dst_acc->transfers ? dst_acc->transfers
-						  : COPY_THREADS;
+	c.threads = copy_threads(v, dst_acc);
 	if (c.threads > COPY_THREADS_MAX)
 		c.threads = COPY_THREADS_MAX;
 	if (!dst_url || !dst_url[0])

@@ -348,7 +348,12 @@ static int set_method(CURL *c, vault_http_req *req, xfer *x)
 		return curl_easy_setopt(c, CURLOPT_HTTPGET, 1L) != CURLE_OK;
 	if (strcmp(req->method, "HEAD") == 0)
 		return curl_easy_setopt(c, CURLOPT_NOBODY, 1L) != CURLE_OK;
-	if (strcmp(req->method, "PUT") == 0) {
+	if (strcmp(req->method, "PUT") == 0 ||
+	    strcmp(req->method, "POST") == 0) {
+		/* A POST with a body (S3's CompleteMultipartUpload) is sent
+		 * as an upload under its own verb. */
+		if (req->method[1] == 'O')
+			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "POST");
 		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(c, CURLOPT_READDATA, x);

@@ -26,12 +26,12 @@
 #define VAULT_HTTP_MAX_HEADERS 24
 
 typedef struct vault_http_req {
-	const char *method; /* "GET", "PUT", "HEAD", "DELETE" */
+	const char *method; /* "GET", "PUT", "HEAD", "DELETE", "POST" */
 	char *url;	    /* owned; may carry a SAS query (never shown) */
 	char *headers[VAULT_HTTP_MAX_HEADERS]; /* "Name: value", owned */
 	size_t nheaders;
 	size_t nfixed;	  /* headers kept between attempts */
-	const void *body; /* uploaded when method is "PUT" */
+	const void *body; /* uploaded when method is "PUT" or "POST" */
 	size_t body_len;
 	sv_buf *out; /* 2xx response body goes here (may be NULL) */
 } vault_http_req;

@@ -610,4 +610,15 @@ unsigned vault__transfers(const struct vault *v);
 void vault__cancel_begin(struct vault *v, vault_cancel_cb cancel, void *ud);
 void vault__cancel_end(struct vault *v);
 
+/* parts.c - the parts of one object uploaded at once. */
+
+#define VAULT_PARTS_WORKERS_MAX 32
+/* Sends part i of an object; 0 or an error (set with sv_error_set). */
+typedef int (*vault_part_fn)(void *ud, size_t i);
+/* Runs fn for parts 0..n-1 on up to `workers` threads (the caller's
+ * included), each taking the next part not yet sent; stops taking parts
+ * after the first failure and returns it, with its message, once all
+ * threads are done. */
+int vault__parts_run(unsigned workers, size_t n, vault_part_fn fn, void *ud);
+
 #endif
