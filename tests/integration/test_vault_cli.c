@@ -1433,6 +1433,7 @@ static void test_vault_cli__prune_keeps_a_week_of_points(void **state)
 	json_decref(j);
 	obj_list_of(e->vault, "", &after);
 	obj_lists_equal(&before, &after);
+	obj_list_free(&before);
 	obj_list_free(&after);
 
 	j = prune_ok(e, 0);
