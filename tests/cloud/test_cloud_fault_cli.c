@@ -103,19 +103,6 @@ static int is_https(const env *e)
 	return sv_str_startswith(e->endpoint, "https://");
 }
 
-static json_t *run_json(const char *const *args, const char *what)
-{
-	json_t *j = NULL;
-	cli_run r;
-
-	cli(&r, args);
-	if (r.code != 0)
-		fail_msg("%s failed (%d): %s", what, r.code, r.err.ptr);
-	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, what));
-	cli_done(&r);
-	return j;
-}
-
 static json_int_t field(const json_t *j, const char *key)
 {
 	json_t *v = json_object_get(j, key);
@@ -123,19 +110,6 @@ static json_int_t field(const json_t *j, const char *key)
 	if (!json_is_integer(v))
 		fail_msg("no integer '%s'", key);
 	return json_integer_value(v);
-}
-
-static void same_file(const char *a, const char *b)
-{
-	char *da = NULL, *db = NULL;
-	size_t la, lb;
-
-	sv_assert_ok(sv_fs_read_all(&da, &la, a, (size_t)1 << 30));
-	sv_assert_ok(sv_fs_read_all(&db, &lb, b, (size_t)1 << 30));
-	if (la != lb || memcmp(da, db, la) != 0)
-		fail_msg("'%s' differs from '%s'", b, a);
-	free(da);
-	free(db);
 }
 
 static void test_cloud_fault__azure_over_a_bad_network(void **state)
@@ -162,25 +136,25 @@ static void test_cloud_fault__azure_over_a_bad_network(void **state)
 	b2 = sub(out, "b.txt");
 	restore[5] = out;
 	cli_env[3] = BAD_NET;
-	json_decref(run_json(init, "vault init"));
+	json_decref(cli_json(init, 0));
 	for (i = 0; i < 2; i++) {
-		j = run_json(backup, "backup");
+		j = cli_json(backup, 0);
 		retries += field(j, "retries");
 		json_decref(j);
 	}
-	j = run_json(check, "vault check");
+	j = cli_json(check, 0);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	retries += field(j, "retries");
 	json_decref(j);
-	j = run_json(restore, "restore");
+	j = cli_json(restore, 0);
 	retries += field(j, "retries");
 	json_decref(j);
 	print_message("azure over a bad network: %lld retries\n", (long long)retries);
 	assert_true(retries > 0);
-	same_file(a1, a2);
-	same_file(b1, b2);
+	cli_same_file(a1, a2);
+	cli_same_file(b1, b2);
 	cli_env[3] = NULL;
-	j = run_json(check, "vault check");
+	j = cli_json(check, 0);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_int_equal(field(j, "points"), 2);
 	json_decref(j);
@@ -230,7 +204,7 @@ static void test_cloud_fault__self_signed_needs_insecure(void **state)
 	{
 		const char *a[] = { "--json", "jobs", "show", num, NULL };
 
-		show = run_json(a, "jobs show");
+		show = cli_json(a, 0);
 		assert_true(json_is_true(json_object_get(json_object_get(show, "details"),
 							 "insecure")));
 		json_decref(show);

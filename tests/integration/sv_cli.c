@@ -3,6 +3,7 @@
  */
 #include "sv_test.h"
 #include "sv_cli.h"
+#include "sv_fs.h"
 #include "sv_proc.h"
 #include "sv_thread.h"
 #include "sv_time.h"
@@ -127,6 +128,60 @@ void cli_expect(cli_run *r, const char *const *args, int code,
 			 code, r->out.ptr, r->err.ptr);
 	if (in_stderr && !strstr(r->err.ptr, in_stderr))
 		fail_msg("stderr lacks '%s': %s", in_stderr, r->err.ptr);
+}
+
+void cli_check(const char *const *args, int code, const char *in_stderr)
+{
+	cli_run r;
+
+	cli_expect(&r, args, code, in_stderr);
+	cli_done(&r);
+}
+
+json_t *cli_json(const char *const *args, int code)
+{
+	json_t *j = NULL;
+	cli_run r;
+
+	cli_expect(&r, args, code, NULL);
+	if (sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output") < 0)
+		fail_msg("%s %s: not JSON: %s (stderr: %s)", args[0],
+			 args[1] ? args[1] : "", r.out.ptr, r.err.ptr);
+	cli_done(&r);
+	return j;
+}
+
+void cli_init_vault(const char *vault)
+{
+	const char *a[] = { "vault", "init", "--vault", vault, NULL };
+
+	cli_check(a, 0, NULL);
+}
+
+void cli_same_file(const char *a, const char *b)
+{
+	char *da = NULL, *db = NULL;
+	size_t la = 0, lb = 0;
+
+	sv_assert_ok(sv_fs_read_all(&da, &la, a, (size_t)1 << 30));
+	sv_assert_ok(sv_fs_read_all(&db, &lb, b, (size_t)1 << 30));
+	if (la != lb || memcmp(da, db, la) != 0)
+		fail_msg("'%s' differs from '%s'", b, a);
+	free(da);
+	free(db);
+}
+
+void cli_stop_sim(const char *wbadmin)
+{
+	const char *argv[] = { wbadmin, "stop", "job", "-quiet", NULL };
+	sv_proc_opts o;
+	sv_proc_result res;
+
+	memset(&o, 0, sizeof(o));
+	o.argv = argv;
+	o.env_set = cli_env;
+	o.timeout_ms = 30000;
+	sv_proc_run(&res, &o);
 }
 
 json_t *cli_newest_job(void)

@@ -54,6 +54,24 @@ void cli_done(cli_run *r);
 void cli_expect(cli_run *r, const char *const *args, int code,
 		const char *in_stderr);
 
+/* cli_expect() for a run whose output is not needed: fails the test
+ * unless sysvault exits with code (and stderr contains in_stderr, when
+ * given), then releases the run. */
+void cli_check(const char *const *args, int code, const char *in_stderr);
+/* cli_expect() for a --json run: fails the test unless sysvault exits
+ * with code and prints JSON; returns it (the caller decrefs). */
+json_t *cli_json(const char *const *args, int code);
+/* `sysvault vault init --vault <vault>`, which must succeed; the
+ * passphrase comes from the environment (cli_env). */
+void cli_init_vault(const char *vault);
+/* Fails the test unless files a and b (up to 1 GiB) hold the same
+ * bytes: a restore's output against its source. */
+void cli_same_file(const char *a, const char *b);
+
+/* Ends a simulated wbadmin (the program at wbadmin, run with cli_env)
+ * that a killed sysvault left hanging: `wbadmin stop job -quiet`. */
+void cli_stop_sim(const char *wbadmin);
+
 /* A run in the background: cli_start() returns at once (args and their
  * strings must outlive it, and cli_env must not change until the process
  * has started); cli_wait() waits for it and fills r like cli(). */

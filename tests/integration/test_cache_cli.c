@@ -84,27 +84,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void run_ok(const char *const *args)
-{
-	cli_run r;
-
-	cli_expect(&r, args, 0, NULL);
-	cli_done(&r);
-}
-
 static void backup(env *e)
 {
 	const char *a[] = {"backup", CLI_SKIPS "--vault",
 			   e->vault, NULL};
 
-	run_ok(a);
-}
-
-static void init_vault(env *e)
-{
-	const char *a[] = {"vault", "init", "--vault", e->vault, NULL};
-
-	run_ok(a);
+	cli_check(a, 0, NULL);
 }
 
 /* config.json's "scratch", or "" (caller frees). */
@@ -177,7 +162,7 @@ static void test_cache_cli__move_completes_with_a_verified_copy(void **state)
 	cli_run r;
 	int files = 0;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	backup(e);
 	cli_expect(&r, move, 0, NULL);
 	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "cache move"));
@@ -222,7 +207,7 @@ static void test_cache_cli__refused_during_a_backup_then_waits(void **state)
 	cli_run r;
 	int64_t id;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	backup(e);
 	set_fail(e, "hang");
 	bg = cli_start(hang);
@@ -240,7 +225,7 @@ static void test_cache_cli__refused_during_a_backup_then_waits(void **state)
 	mv = cli_start(wait);
 	sv_time_sleep_ms(2500);
 	snprintf(num, sizeof(num), "%lld", (long long)id);
-	run_ok(cancel);
+	cli_check(cancel, 0, NULL);
 	cli_wait(bg, &r);
 	assert_int_equal(r.code, 4);
 	cli_done(&r);
@@ -271,7 +256,7 @@ static void test_cache_cli__refused_beside_a_seeding_copy(void **state)
 	char want[64];
 	cli_run r;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	sv_assert_ok(sv_jobs_open(&s, e->state));
 	sv_assert_ok(sv_jobs_begin(s, "copy", NULL, &id));
 	snprintf(want, sizeof(want), "job %lld (copy, pid", (long long)id);
@@ -285,7 +270,7 @@ static void test_cache_cli__refused_beside_a_seeding_copy(void **state)
 	cli_done(&r);
 	sv_assert_ok(sv_jobs_finish(s, id, &done));
 	sv_jobs_close(s);
-	run_ok(move);
+	cli_check(move, 0, NULL);
 }
 
 static void test_cache_cli__bad_targets_are_refused(void **state)

@@ -72,26 +72,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static json_t *expect_json(const char *const *args, int code)
-{
-	json_t *j = NULL;
-	cli_run r;
-
-	cli_expect(&r, args, code, NULL);
-	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output"));
-	cli_done(&r);
-	return j;
-}
-
-static void init_vault(env *e)
-{
-	const char *a[] = { "vault", "init", "--vault", e->vault, NULL };
-	cli_run r;
-
-	cli_expect(&r, a, 0, NULL);
-	cli_done(&r);
-}
-
 /* `jobs show <id> --json`. */
 static json_t *job(int64_t id)
 {
@@ -99,7 +79,7 @@ static json_t *job(int64_t id)
 	const char *a[] = { "--json", "jobs", "show", num, NULL };
 
 	snprintf(num, sizeof(num), "%lld", (long long)id);
-	return expect_json(a, 0);
+	return cli_json(a, 0);
 }
 
 static const char *s(json_t *j, const char *key)
@@ -154,8 +134,8 @@ static void test_jobs_cli__completed_and_failed_backups(void **state)
 	json_t *sum, *j;
 	cli_run r;
 
-	init_vault(e);
-	sum = expect_json(a, 0);
+	cli_init_vault(e->vault);
+	sum = cli_json(a, 0);
 	j = job(n(sum, "job"));
 	assert_job(j, "completed", NULL);
 	assert_string_equal(s(j, "kind"), "backup");
@@ -177,7 +157,7 @@ static void test_jobs_cli__completed_and_failed_backups(void **state)
 	json_decref(j);
 	{
 		const char *b[] = { "--json", "jobs", NULL };
-		json_t *list = expect_json(b, 0);
+		json_t *list = cli_json(b, 0);
 
 		assert_int_equal(json_array_size(list), 2);
 		json_decref(list);
@@ -199,7 +179,7 @@ static void test_jobs_cli__preflight_failure_and_skipped_checks(void **state)
 	json_t *j, *skipped;
 	cli_run r;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	sv_assert_ok(sv_fs_mkdir_p(real, 0));
 	assert_int_equal(symlink(real, link), 0);
 	cli_expect(&r, a, 2, "preflight PF004 failed");
@@ -223,20 +203,6 @@ static void test_jobs_cli__preflight_failure_and_skipped_checks(void **state)
 }
 #endif
 
-/* Ends a simulated wbadmin that the killed sysvault left hanging. */
-static void stop_sim(env *e)
-{
-	const char *argv[] = { e->wbadmin, "stop", "job", "-quiet", NULL };
-	sv_proc_opts o;
-	sv_proc_result res;
-
-	memset(&o, 0, sizeof(o));
-	o.argv = argv;
-	o.env_set = cli_env;
-	o.timeout_ms = 30000;
-	sv_proc_run(&res, &o);
-}
-
 static void test_jobs_cli__killed_backup_is_interrupted(void **state)
 {
 	env *e = *state;
@@ -246,13 +212,13 @@ static void test_jobs_cli__killed_backup_is_interrupted(void **state)
 	cli_run r;
 	char pid[64];
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	set_fail(e, "hang");
 	cli_killed(&r, a, 3000);
 	assert_int_equal(r.code, -1);
 	cli_done(&r);
 	set_fail(e, NULL);
-	stop_sim(e);
+	cli_stop_sim(e->wbadmin);
 	/* The next start of sysvault finds the job's process gone. */
 	j = cli_newest_job();
 	assert_job(j, "failed", "INTERRUPTED");
@@ -275,7 +241,7 @@ static void test_jobs_cli__one_backup_at_a_time_and_cancel(void **state)
 	uint64_t t0;
 	int64_t id;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	set_fail(e, "hang");
 	bg = cli_start(a);
 	id = cli_wait_running("backup");
@@ -350,13 +316,13 @@ static void test_jobs_cli__running_after_30_days_is_failed(void **state)
 	snprintf(fake, sizeof(fake), "SYSVAULT_FAKE_NOW=%lld", (long long)(T - 20));
 	cli_env[8] = fake;
 	cli_env[9] = NULL;
-	arr = expect_json(list, 0);
+	arr = cli_json(list, 0);
 	assert_job(json_array_get(arr, 0), "running", NULL);
 	json_decref(arr);
 	/* At T it is 30 days and 10 s old: failed, though its process lives
 	 * and beats. */
 	snprintf(fake, sizeof(fake), "SYSVAULT_FAKE_NOW=%lld", (long long)T);
-	arr = expect_json(list, 0);
+	arr = cli_json(list, 0);
 	j = json_array_get(arr, 0);
 	assert_job(j, "failed", "INTERRUPTED");
 	assert_non_null(strstr(s(j, "message"), "still running after 30 days"));
@@ -414,7 +380,7 @@ static void cancel_when(cli_bg *bg, const char *kind, int (*ready)(void *), void
 	id = n(j, "id");
 	json_decref(j);
 	snprintf(num, sizeof(num), "%lld", (long long)id);
-	j = expect_json(cancel, 0);
+	j = cli_json(cancel, 0);
 	assert_int_equal(n(j, "job"), id);
 	assert_true(json_is_true(json_object_get(j, "cancel_requested")));
 	json_decref(j);
@@ -497,7 +463,7 @@ static void test_jobs_cli__cancel_during_upload(void **state)
 	cli_run r;
 	int fd;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	signal(SIGPIPE, SIG_IGN);
 	sv_assert_ok(sv_fs_mkdir_p(src, 0));
 	write_file(src, "a-big", 40u << 20, 1);
@@ -518,7 +484,7 @@ static void test_jobs_cli__cancel_during_upload(void **state)
 	j = cli_newest_job();
 	assert_job(j, "cancelled", NULL);
 	json_decref(j);
-	j = expect_json(pts, 0);
+	j = cli_json(pts, 0);
 	assert_int_equal(json_array_size(j), 0);   /* no recovery point */
 	json_decref(j);
 	free(ss.path);
@@ -541,19 +507,6 @@ static int restore_started(void *ud)
 	return sv_fs_list_dir(ud, finished_one, NULL) == 1;
 }
 
-static void same_file(const char *a, const char *b)
-{
-	char *da = NULL, *db = NULL;
-	size_t la = 0, lb = 0;
-
-	sv_assert_ok(sv_fs_read_all(&da, &la, a, 64 << 20));
-	sv_assert_ok(sv_fs_read_all(&db, &lb, b, 64 << 20));
-	assert_int_equal(la, lb);
-	assert_memory_equal(da, db, la);
-	free(da);
-	free(db);
-}
-
 static int no_partial(void *ud, const sv_dirent *d)
 {
 	(void)ud;
@@ -574,7 +527,7 @@ static void test_jobs_cli__cancel_during_restore(void **state)
 	cli_run r;
 	size_t i;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	sv_assert_ok(sv_fs_mkdir_p(src, 0));
 	for (i = 0; i < RESTORE_FILES; i++) {
 		snprintf(name, sizeof(name), "f-%05zu", i);
@@ -594,7 +547,7 @@ static void test_jobs_cli__cancel_during_restore(void **state)
 	json_array_foreach(files, i, f) {
 		a = sv_path_join(src, json_string_value(f));
 		b = sv_path_join(to, json_string_value(f));
-		same_file(a, b);
+		cli_same_file(a, b);
 		free(a);
 		free(b);
 	}

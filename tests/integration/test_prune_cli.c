@@ -560,19 +560,6 @@ static void test_prune__a_cancel_at_any_safe_point(void **state)
 	assert_true(step > 4);   /* several safe points */
 }
 
-/* ---- through the binary ---- */
-
-static json_t *run_json(const char *const *args, int code)
-{
-	json_t *j = NULL;
-	cli_run r;
-
-	cli_expect(&r, args, code, NULL);
-	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output"));
-	cli_done(&r);
-	return j;
-}
-
 static void test_prune__cli_dry_run_then_prune(void **state)
 {
 	env *e = *state;
@@ -601,7 +588,7 @@ static void test_prune__cli_dry_run_then_prune(void **state)
 		const char *a[] = { "--json", "vault", "prune", "--vault", e->vpath,
 				    "--retain-daily", "7", "--dry-run", NULL };
 
-		j = run_json(a, 0);
+		j = cli_json(a, 0);
 		assert_int_equal(json_integer_value(json_object_get(j, "deleted")), 0);
 		assert_int_equal(json_array_size(json_object_get(j, "points")), 3);
 		json_decref(j);
@@ -620,13 +607,13 @@ static void test_prune__cli_dry_run_then_prune(void **state)
 			 (long long)(sv_time_now() + 10 * 86400));
 		cli_env[3] = now;
 		cli_env[4] = NULL;
-		j = run_json(a, 0);
+		j = cli_json(a, 0);
 		assert_int_equal(json_integer_value(json_object_get(j, "deleted")), 2);
 		assert_true(json_integer_value(json_object_get(j, "bytes_freed")) > 0);
 		assert_int_equal(objects(e->a, "data/"), before);
 		assert_int_equal(objects(e->a, "points/"), 3);
 		json_decref(j);
-		j = run_json(b, 0);
+		j = cli_json(b, 0);
 		assert_int_equal(json_integer_value(json_object_get(j, "deleted")), 2);
 		json_decref(j);
 		cli_env[3] = NULL;

@@ -73,21 +73,10 @@ static void at(env *e, int64_t t)
 	snprintf(e->now_env, sizeof(e->now_env), "SYSVAULT_FAKE_NOW=%lld", (long long)t);
 }
 
-static json_t *expect_json(const char *const *args, int code)
-{
-	json_t *j = NULL;
-	cli_run r;
-
-	cli_expect(&r, args, code, NULL);
-	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output"));
-	cli_done(&r);
-	return j;
-}
-
 static size_t job_count(void)
 {
 	const char *a[] = { "--json", "jobs", NULL };
-	json_t *j = expect_json(a, 0);
+	json_t *j = cli_json(a, 0);
 	size_t n = json_array_size(j);
 
 	json_decref(j);
@@ -224,7 +213,7 @@ static void test_schedule_month__yields_exactly_the_expected_points(void **state
 		size_t kept = 0, j;
 
 		at(e, now);
-		pts = expect_json(a, 0);
+		pts = cli_json(a, 0);
 		for (i = 0; i < n; i++) {
 			int want = expected_keep(m, n, i, now, day0);
 			int have = 0;
@@ -258,7 +247,7 @@ static void test_schedule_month__yields_exactly_the_expected_points(void **state
 	{
 		/* The last scheduled backup's job records its prune. */
 		const char *a[] = { "--json", "jobs", "--limit", "2", NULL };
-		json_t *list = expect_json(a, 0), *prune;
+		json_t *list = cli_json(a, 0), *prune;
 
 		prune = json_object_get(json_object_get(json_array_get(list, 1), "details"), "prune");
 		assert_non_null(prune);
@@ -284,12 +273,12 @@ static void test_schedule_month__prune_failure_is_a_warning(void **state)
 	cli_done(&r);
 	sv_assert_ok(sv_fs_mkdir_p(e->state, 1));
 	sv_assert_ok(sv_fs_write_atomic(path, cfg, strlen(cfg), 1));
-	sum = expect_json(b, 1);
+	sum = cli_json(b, 1);
 	assert_non_null(json_object_get(sum, "point"));
 	json_decref(sum);
 	{
 		const char *c[] = { "--json", "jobs", "--limit", "1", NULL };
-		json_t *list = expect_json(c, 0), *j = json_array_get(list, 0);
+		json_t *list = cli_json(c, 0), *j = json_array_get(list, 0);
 
 		assert_string_equal(json_string_value(json_object_get(j, "state")),
 				    "completed_with_warnings");

@@ -234,21 +234,6 @@ static void fill(uint8_t *buf, size_t n, uint64_t seed)
 	}
 }
 
-static void expect(const char *const *args, int code, const char *in_stderr)
-{
-	cli_run r;
-
-	cli_expect(&r, args, code, in_stderr);
-	cli_done(&r);
-}
-
-static void init_vault(env *e)
-{
-	const char *a[] = { "vault", "init", "--vault", e->vault, NULL };
-
-	expect(a, 0, NULL);
-}
-
 /* Backs up dir into the vault at url; returns the summary JSON (caller
  * decrefs). */
 static json_t *backup_to(const char *url, const char *dir)
@@ -276,7 +261,7 @@ static void restore(env *e, const char *point, const char *to)
 	const char *a[] = { "restore", "--point", point, "--to", to, "--vault",
 			    e->vault, NULL };
 
-	expect(a, 0, NULL);
+	cli_check(a, 0, NULL);
 }
 
 static void check_ok(env *e, const char *read_data)
@@ -284,7 +269,7 @@ static void check_ok(env *e, const char *read_data)
 	const char *a[] = { "vault", "check", read_data, "--vault", e->vault, NULL };
 	const char *b[] = { "vault", "check", "--vault", e->vault, NULL };
 
-	expect(read_data ? a : b, 0, NULL);
+	cli_check(read_data ? a : b, 0, NULL);
 }
 
 typedef struct cmp_ctx {
@@ -421,7 +406,7 @@ static void test_vault_cli__round_trip_of_tricky_tree(void **state)
 
 	make_tricky_tree(e->src);
 	sv_assert_ok(sv_fs_mkdir_p(empty, 0));
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s = backup(e, e->src);
 	assert_int_equal(field(s, "files"), 8);
 	assert_true(field(s, "bytes_zero") >= (1 << 20));
@@ -440,7 +425,7 @@ static void test_vault_cli__second_backup_stores_little(void **state)
 
 	fill(buf, 8 << 20, 2);
 	write_file(e->src, "image.vhdx", buf, 8 << 20);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s1 = backup(e, e->src);
 	/* Next day: a few scattered in-place changes and a grown tail. */
 	memset(buf + (1 << 20), 'x', 4096);
@@ -466,7 +451,7 @@ static void test_vault_cli__largest_chunks_of_constant_data(void **state)
 
 	memset(buf, 'A', 10 << 20);
 	write_file(e->src, "constant.bin", buf, 10 << 20);
-	expect(in, 0, NULL);
+	cli_check(in, 0, NULL);
 	s = backup(e, e->src);
 	restore(e, point_of(s), e->out);
 	compare_trees(e->src, e->out);
@@ -482,7 +467,7 @@ static void test_vault_cli__latest_and_points_json(void **state)
 	cli_run r;
 
 	write_file(e->src, "a.txt", "one", 3);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s1 = backup(e, e->src);
 	sv_time_sleep_ms(1100);   /* points are ordered by their second */
 	write_file(e->src, "a.txt", "two", 3);
@@ -510,17 +495,17 @@ static void test_vault_cli__bad_passphrases_are_refused(void **state)
 	const char *b[] = { "points", "--vault", e->vault, NULL };
 
 	cli_env[1] = "SYSVAULT_PASSPHRASE=short";
-	expect(a, 2, "at least 16 characters");
+	cli_check(a, 2, "at least 16 characters");
 	assert_int_equal(obj_count(e, e->vault), 0);
 	cli_env[1] = "SYSVAULT_PASSPHRASE=mot de passe très long";
-	expect(a, 2, "printable ASCII");
+	cli_check(a, 2, "printable ASCII");
 	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	init_vault(e);
-	expect(a, 2, "already exists");
+	cli_init_vault(e->vault);
+	cli_check(a, 2, "already exists");
 	cli_env[1] = "SYSVAULT_PASSPHRASE=this is not the passphrase";
-	expect(b, 2, "wrong passphrase for this vault");
+	cli_check(b, 2, "wrong passphrase for this vault");
 	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	expect(b, 0, NULL);
+	cli_check(b, 0, NULL);
 }
 
 static void test_vault_cli__usage_errors(void **state)
@@ -531,10 +516,10 @@ static void test_vault_cli__usage_errors(void **state)
 	const char *c[] = { "points", "--vault", e->vault, NULL };
 	const char *d[] = { "vault", "check", "--read-data=0", "--vault", e->vault, NULL };
 
-	expect(a, 3, "--point");
-	expect(b, 3, "--threads");
-	expect(c, 2, "no vault at");
-	expect(d, 3, "percentage");
+	cli_check(a, 3, "--point");
+	cli_check(b, 3, "--threads");
+	cli_check(c, 2, "no vault at");
+	cli_check(d, 3, "percentage");
 }
 
 /* Flips one bit of an object, as a disk or a bad copy would. */
@@ -558,7 +543,7 @@ static void test_vault_cli__flipped_byte_is_named_never_restored(void **state)
 
 	fill(buf, 2 << 20, 3);
 	write_file(e->src, "system.vhdx", buf, 2 << 20);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s = backup(e, e->src);
 	pack = obj_first_name(e->vault, "data/");
 	obj_flip(e->vault, pack, 200000);
@@ -567,8 +552,8 @@ static void test_vault_cli__flipped_byte_is_named_never_restored(void **state)
 		const char *b[] = { "restore", "--point", point_of(s), "--to", e->out,
 				    "--vault", e->vault, NULL };
 
-		expect(a, 2, leaf(pack));
-		expect(b, 2, "system.vhdx' at offset");
+		cli_check(a, 2, leaf(pack));
+		cli_check(b, 2, "system.vhdx' at offset");
 	}
 	restored = sub(e->out, "system.vhdx");
 	assert_int_equal(sv_fs_stat(restored, NULL, NULL), SV_ENOTFOUND);
@@ -588,25 +573,25 @@ static void test_vault_cli__missing_pack_and_truncated_objects(void **state)
 
 	fill(buf, 1 << 20, 4);
 	write_file(e->src, "f.bin", buf, 1 << 20);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s = backup(e, e->src);
 	pack = obj_first_name(e->vault, "data/");
 	obj_replace(e->vault, pack, NULL, 0);
-	expect(chk, 2, "missing");
+	cli_check(chk, 2, "missing");
 	{
 		const char *b[] = { "restore", "--point", point_of(s), "--to", e->out,
 				    "--vault", e->vault, NULL };
-		expect(b, 2, "f.bin");
+		cli_check(b, 2, "f.bin");
 	}
 	/* A truncated index object is named too. */
 	obj = obj_first_name(e->vault, "index/");
 	obj_replace(e->vault, obj, "SVO1I", 5);
-	expect(chk, 2, leaf(obj));
+	cli_check(chk, 2, leaf(obj));
 	free(obj);
 	/* A truncated point object is named too. */
 	obj = obj_first_name(e->vault, "points/");
 	obj_replace(e->vault, obj, "SVO1P", 5);
-	expect(chk, 2, leaf(obj));
+	cli_check(chk, 2, leaf(obj));
 	free(obj);
 	free(pack);
 	json_decref(s);
@@ -623,11 +608,11 @@ static void test_vault_cli__existing_files_need_overwrite(void **state)
 			    "--vault", e->vault, "--overwrite", NULL };
 
 	write_file(e->src, "a.txt", "new", 3);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s = backup(e, e->src);
 	write_file(e->out, "a.txt", "old", 3);
-	expect(a, 2, "already exists");
-	expect(b, 0, NULL);
+	cli_check(a, 2, "already exists");
+	cli_check(b, 0, NULL);
 	compare_trees(e->src, e->out);
 	json_decref(s);
 }
@@ -640,10 +625,10 @@ static void test_vault_cli__sync_rebuilds_a_lost_cache(void **state)
 	json_t *s;
 
 	write_file(e->src, "a.txt", "data", 4);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s = backup(e, e->src);
 	sv_assert_ok(sv_fs_remove_tree(state_dir));
-	expect(sync, 0, NULL);
+	cli_check(sync, 0, NULL);
 	restore(e, point_of(s), e->out);
 	compare_trees(e->src, e->out);
 	/* A bare machine: no state at all, only the vault and passphrase. */
@@ -669,7 +654,7 @@ static void test_vault_cli__write_failure_leaves_vault_usable(void **state)
 	buf = malloc(4 << 20);
 	fill(buf, 4 << 20, 5);
 	write_file(e->src, "f.bin", buf, 4 << 20);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	/* Files larger than 1 MiB cannot be written: the pack write fails
 	 * as it would on a full disk. */
 	getrlimit(RLIMIT_FSIZE, &old);
@@ -725,7 +710,7 @@ static void test_vault_cli__killed_backups_never_break_the_vault(void **state)
 	fill(buf, total, 6);
 	write_file(e->src, "a.vhdx", buf, a_len);
 	write_file(e->src, "b.vhdx", buf + a_len, b_len);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	json_decref(backup(e, e->src));
 	/* Time a run like the ones to be killed (three quarters new data) to
 	 * spread the kills over its whole length. */
@@ -800,7 +785,7 @@ static void test_vault_cli__system_state_image(void **state)
 	}
 	v1 = sub(dir, "v1");
 	v2 = sub(dir, "v2");
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s1 = backup(e, v1);
 	s2 = backup(e, v2);
 	print_message("image: first backup stored %llu of %llu bytes; next day %llu new\n",
@@ -859,15 +844,15 @@ static void test_vault_cli__format_v1_fixture_restores(void **state)
 		const char *bk[] = { "backup", "--source-dir", e->src, "--vault", make,
 				     "--machine", "FIXTURE", NULL };
 
-		expect(in, 0, NULL);
-		expect(bk, 0, NULL);
+		cli_check(in, 0, NULL);
+		cli_check(bk, 0, NULL);
 		print_message("wrote the format fixture to %s\n", make);
 	} else {
 		char *fixture = sv_aprintf("%s/vault-v1", SV_TEST_FIXTURES);
 
 		upload_tree(fixture, copy, "");
-		expect(chk, 0, NULL);
-		expect(res, 0, NULL);
+		cli_check(chk, 0, NULL);
+		cli_check(res, 0, NULL);
 		compare_trees(e->src, e->out);
 		free(fixture);
 	}
@@ -886,7 +871,7 @@ static void test_vault_cli__preflight_reaches_the_vault(void **state)
 	size_t i;
 	int found = 0;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	cli(&r, pf);
 	assert_true(r.code == 0 || r.code == 1 || r.code == 2);
 	sv_assert_ok(sv_json_parse(&rep, r.out.ptr, r.out.len, "preflight"));
@@ -914,7 +899,7 @@ static char *copy_source(env *e, json_t **summary)
 	char *src = sub(e->dir, "source");
 	const char *in[] = { "vault", "init", "--vault", src, NULL };
 
-	expect(in, 0, NULL);
+	cli_check(in, 0, NULL);
 	*summary = backup_to(src, e->src);
 	return src;
 }
@@ -1146,7 +1131,7 @@ static void test_vault_cli__copy_refuses_another_vault(void **state)
 
 	write_file(e->src, "a.txt", "data", 4);
 	src = copy_source(e, &s);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	before = obj_count(e, e->vault);
 	run_copy(e, src, 0, &r);
 	assert_int_equal(r.code, 2);
@@ -1155,11 +1140,11 @@ static void test_vault_cli__copy_refuses_another_vault(void **state)
 	assert_string_equal(strchr(r.err.ptr, '\n'), "\n");
 	cli_done(&r);
 	assert_int_equal(obj_count(e, e->vault), before);
-	expect(none, 3, "--to");
+	cli_check(none, 3, "--to");
 	{
 		const char *self[] = { "vault", "copy", "--vault", src, "--to", src, NULL };
 
-		expect(self, 2, "is the vault itself");
+		cli_check(self, 2, "is the vault itself");
 	}
 	json_decref(s);
 	free(src);
@@ -1416,7 +1401,7 @@ static void test_vault_cli__prune_keeps_a_week_of_points(void **state)
 	int d;
 
 	at(t0);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	for (d = 0; d < DAYS; d++) {
 		at(t0 + d * DAY);
 		make_day(e->src, 1, BASE, d, DAILY);
@@ -1478,7 +1463,7 @@ static void test_vault_cli__prune_repacks_a_mostly_unneeded_pack(void **state)
 	json_t *j;
 
 	at(t0);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	make_day(e->src, 2, BASE, 0, OLD);
 	backup_packs(e, &p0, &id0);
 	at(t0 + 5 * DAY);
@@ -1504,7 +1489,7 @@ static void test_vault_cli__prune_repacks_a_mostly_unneeded_pack(void **state)
 		const char *a[] = { "restore", "--point", id0, "--to", e->out,
 				    "--vault", e->vault, NULL };
 
-		expect(a, 2, NULL);
+		cli_check(a, 2, NULL);
 	}
 	obj_list_free(&p0);
 	obj_list_free(&p5);
@@ -1579,7 +1564,7 @@ static void test_vault_cli__killed_prunes_never_break_the_vault(void **state)
 	int r, midway = 0;
 
 	at(t0);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	/* Time a whole prune to spread the kills over its length. */
 	id5 = prune_round_points(e, t0, 0);
 	t = sv_time_mono_ms();
@@ -1652,7 +1637,7 @@ static void test_vault_cli__backup_beside_a_prune_loses_nothing(void **state)
 	int r;
 
 	at(t0);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	for (r = 0; r < 3; r++) {
 		cli_bg *bg;
 		cli_run pr, br;
