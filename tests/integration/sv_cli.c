@@ -4,6 +4,7 @@
 #include "sv_test.h"
 #include "sv_cli.h"
 #include "sv_fs.h"
+#include "sv_path.h"
 #include "sv_proc.h"
 #include "sv_thread.h"
 #include "sv_time.h"
@@ -169,6 +170,41 @@ void cli_same_file(const char *a, const char *b)
 		fail_msg("'%s' differs from '%s'", b, a);
 	free(da);
 	free(db);
+}
+
+void cli_sim_env(cli_sim *s, const char *dir, const char *state,
+		 const char *wbadmin, const char *pass_env,
+		 const char *size_env)
+{
+	memset(s, 0, sizeof(*s));
+	s->home_env = sv_aprintf("SYSVAULT_HOME=%s", state);
+	s->wbadmin_env = sv_aprintf("SYSVAULT_WBADMIN=%s", wbadmin);
+	s->sim_env = sv_aprintf("WBADMIN_SIM_STATE=%s%csim", dir, SV_PATH_SEP);
+	cli_env[0] = s->home_env;
+	cli_env[1] = pass_env;
+	cli_env[2] = s->wbadmin_env;
+	cli_env[3] = size_env;
+	cli_env[4] = "SYSVAULT_SCRYPT_N=1024";
+	cli_env[5] = s->sim_env;
+	cli_env[6] = "WBADMIN_SIM_LANG=";
+	cli_env[CLI_SIM_SLOTS] = NULL;
+	cli_sim_fail(s, NULL);
+}
+
+void cli_sim_fail(cli_sim *s, const char *mode)
+{
+	free(s->fail_env);
+	s->fail_env = sv_aprintf("WBADMIN_SIM_FAIL=%s", mode ? mode : "");
+	cli_env[7] = s->fail_env;
+}
+
+void cli_sim_free(cli_sim *s)
+{
+	free(s->home_env);
+	free(s->wbadmin_env);
+	free(s->sim_env);
+	free(s->fail_env);
+	memset(s, 0, sizeof(*s));
 }
 
 void cli_stop_sim(const char *wbadmin)

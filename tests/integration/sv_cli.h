@@ -68,6 +68,26 @@ void cli_init_vault(const char *vault);
  * bytes: a restore's output against its source. */
 void cli_same_file(const char *a, const char *b);
 
+/* The environment of backups through the wbadmin simulator, owned by
+ * the test: cli_sim_env() fills cli_env[0] to [CLI_SIM_SLOTS - 1] with
+ * SYSVAULT_HOME=<state>, the passphrase entry pass_env
+ * ("SYSVAULT_PASSPHRASE=..."), SYSVAULT_WBADMIN=<wbadmin>, the image
+ * size entry size_env ("WBADMIN_SIM_SIZE=4M"), a cheap scrypt,
+ * WBADMIN_SIM_STATE=<dir>/sim, the simulator's English output and no
+ * injected failure; cli_env[CLI_SIM_SLOTS] is NULL, for the test's own
+ * entries after them. */
+#define CLI_SIM_SLOTS 8
+typedef struct cli_sim {
+	char *home_env, *wbadmin_env, *sim_env, *fail_env;
+} cli_sim;
+void cli_sim_env(cli_sim *s, const char *dir, const char *state,
+		 const char *wbadmin, const char *pass_env,
+		 const char *size_env);
+/* Sets WBADMIN_SIM_FAIL (a failure the simulator injects) to mode; NULL
+ * for none. */
+void cli_sim_fail(cli_sim *s, const char *mode);
+void cli_sim_free(cli_sim *s);
+
 /* Ends a simulated wbadmin (the program at wbadmin, run with cli_env)
  * that a killed sysvault left hanging: `wbadmin stop job -quiet`. */
 void cli_stop_sim(const char *wbadmin);

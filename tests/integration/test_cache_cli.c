@@ -28,15 +28,9 @@
 
 typedef struct env {
 	char *dir, *state, *vault, *newdir;
-	char *home_env, *wbadmin_env, *fail_env, *sim_env, *wbadmin;
+	char *wbadmin;
+	cli_sim sim;
 } env;
-
-static void set_fail(env *e, const char *mode)
-{
-	free(e->fail_env);
-	e->fail_env = sv_aprintf("WBADMIN_SIM_FAIL=%s", mode ? mode : "");
-	cli_env[5] = e->fail_env;
-}
 
 static int setup(void **state)
 {
@@ -49,19 +43,8 @@ static int setup(void **state)
 	e->state = sv_path_join(e->dir, "state");
 	e->vault = sv_path_join(e->dir, "vault");
 	e->newdir = sv_path_join(e->dir, "new scratch");
-	e->home_env = sv_aprintf("SYSVAULT_HOME=%s", e->state);
-	e->wbadmin_env = sv_aprintf("SYSVAULT_WBADMIN=%s", e->wbadmin);
-	e->sim_env =
-		sv_aprintf("WBADMIN_SIM_STATE=%s%csim", e->dir, SV_PATH_SEP);
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = e->wbadmin_env;
-	cli_env[3] = "WBADMIN_SIM_SIZE=4M";
-	cli_env[4] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[6] = e->sim_env;
-	cli_env[7] = "WBADMIN_SIM_LANG=";
-	cli_env[8] = NULL;
-	set_fail(e, NULL);
+	cli_sim_env(&e->sim, e->dir, e->state, e->wbadmin,
+		    "SYSVAULT_PASSPHRASE=" PASS, "WBADMIN_SIM_SIZE=4M");
 	*state = e;
 	return 0;
 }
@@ -75,10 +58,7 @@ static int teardown(void **state)
 	free(e->state);
 	free(e->vault);
 	free(e->newdir);
-	free(e->home_env);
-	free(e->wbadmin_env);
-	free(e->fail_env);
-	free(e->sim_env);
+	cli_sim_free(&e->sim);
 	free(e->wbadmin);
 	free(e);
 	return 0;
@@ -209,7 +189,7 @@ static void test_cache_cli__refused_during_a_backup_then_waits(void **state)
 
 	cli_init_vault(e->vault);
 	backup(e);
-	set_fail(e, "hang");
+	cli_sim_fail(&e->sim, "hang");
 	bg = cli_start(hang);
 	id = cli_wait_running("backup");
 	snprintf(want, sizeof(want), "job %lld (backup, pid", (long long)id);
@@ -229,7 +209,7 @@ static void test_cache_cli__refused_during_a_backup_then_waits(void **state)
 	cli_wait(bg, &r);
 	assert_int_equal(r.code, 4);
 	cli_done(&r);
-	set_fail(e, NULL);
+	cli_sim_fail(&e->sim, NULL);
 	cli_wait(mv, &r);
 	if (r.code != 0)
 		fail_msg("cache move --wait exited %d: %s", r.code, r.err.ptr);

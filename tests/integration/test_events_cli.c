@@ -16,15 +16,9 @@
 
 typedef struct env {
 	char *dir, *vault, *events;
-	char *home_env, *wbadmin_env, *sim_env, *events_env, *fail_env, *wbadmin;
+	char *state, *events_env, *wbadmin;
+	cli_sim sim;
 } env;
-
-static void set_fail(env *e, const char *mode)
-{
-	free(e->fail_env);
-	e->fail_env = sv_aprintf("WBADMIN_SIM_FAIL=%s", mode ? mode : "");
-	cli_env[7] = e->fail_env;
-}
 
 static int setup(void **state)
 {
@@ -36,20 +30,12 @@ static int setup(void **state)
 		return -1;
 	e->vault = sv_path_join(e->dir, "vault");
 	e->events = sv_path_join(e->dir, "events.log");
-	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
-	e->wbadmin_env = sv_aprintf("SYSVAULT_WBADMIN=%s", e->wbadmin);
-	e->sim_env = sv_aprintf("WBADMIN_SIM_STATE=%s%csim", e->dir, SV_PATH_SEP);
+	e->state = sv_path_join(e->dir, "state");
 	e->events_env = sv_aprintf("SYSVAULT_EVENT_FILE=%s", e->events);
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = e->wbadmin_env;
-	cli_env[3] = "WBADMIN_SIM_SIZE=4M";
-	cli_env[4] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[5] = e->sim_env;
-	cli_env[6] = e->events_env;
-	cli_env[8] = "WBADMIN_SIM_LANG=";
-	cli_env[9] = NULL;
-	set_fail(e, NULL);
+	cli_sim_env(&e->sim, e->dir, e->state, e->wbadmin,
+		    "SYSVAULT_PASSPHRASE=" PASS, "WBADMIN_SIM_SIZE=4M");
+	cli_env[CLI_SIM_SLOTS] = e->events_env;
+	cli_env[CLI_SIM_SLOTS + 1] = NULL;
 	*state = e;
 	return 0;
 }
@@ -61,12 +47,10 @@ static int teardown(void **state)
 	sv_fs_remove_tree(e->dir);
 	free(e->dir);
 	free(e->vault);
+	free(e->state);
 	free(e->events);
-	free(e->home_env);
-	free(e->wbadmin_env);
-	free(e->sim_env);
 	free(e->events_env);
-	free(e->fail_env);
+	cli_sim_free(&e->sim);
 	free(e->wbadmin);
 	free(e);
 	return 0;
@@ -100,7 +84,7 @@ static void test_events_cli__completed_and_failed(void **state)
 	cli_init_vault(e->vault);
 	cli_check(a, 0, NULL);
 	expect_event(e, 1, "job 1 backup completed (event 1000): ", "stored; code -: -");
-	set_fail(e, "vss_timeout");
+	cli_sim_fail(&e->sim, "vss_timeout");
 	cli_check(a, 2, "WSB_VSS_TIMEOUT");
 	expect_event(e, 2, "job 2 backup failed (event 1002): ", "; code WSB_VSS_TIMEOUT: ");
 }
@@ -138,11 +122,11 @@ static void test_events_cli__interrupted_job_reported_by_next_process(void **sta
 	cli_run r;
 
 	cli_init_vault(e->vault);
-	set_fail(e, "hang");
+	cli_sim_fail(&e->sim, "hang");
 	cli_killed(&r, a, 3000);
 	assert_int_equal(r.code, -1);
 	cli_done(&r);
-	set_fail(e, NULL);
+	cli_sim_fail(&e->sim, NULL);
 	cli_stop_sim(e->wbadmin);
 	assert_int_equal(sv_fs_stat(e->events, &is_dir, &size), SV_ENOTFOUND);
 	cli_check(jobs, 0, NULL);
@@ -162,7 +146,7 @@ static void test_events_cli__cancelled(void **state)
 	cli_run r;
 
 	cli_init_vault(e->vault);
-	set_fail(e, "hang");
+	cli_sim_fail(&e->sim, "hang");
 	bg = cli_start(a);
 	while (!running && sv_time_mono_ms() < until) {
 		cli(&r, show);
@@ -177,7 +161,7 @@ static void test_events_cli__cancelled(void **state)
 	cli_wait(bg, &r);
 	assert_int_equal(r.code, 4);
 	cli_done(&r);
-	set_fail(e, NULL);
+	cli_sim_fail(&e->sim, NULL);
 	expect_event(e, 1, "job 1 backup was cancelled (event 1003): ", "; code -: ");
 }
 

@@ -21,15 +21,9 @@
 
 typedef struct env {
 	char *dir, *vault;
-	char *home_env, *wbadmin_env, *fail_env, *sim_env, *wbadmin;
+	char *state, *wbadmin;
+	cli_sim sim;
 } env;
-
-static void set_fail(env *e, const char *mode)
-{
-	free(e->fail_env);
-	e->fail_env = sv_aprintf("WBADMIN_SIM_FAIL=%s", mode ? mode : "");
-	cli_env[5] = e->fail_env;
-}
 
 static int setup(void **state)
 {
@@ -40,18 +34,9 @@ static int setup(void **state)
 	if (!e->dir || !e->wbadmin)
 		return -1;
 	e->vault = sv_path_join(e->dir, "vault");
-	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
-	e->wbadmin_env = sv_aprintf("SYSVAULT_WBADMIN=%s", e->wbadmin);
-	e->sim_env = sv_aprintf("WBADMIN_SIM_STATE=%s%csim", e->dir, SV_PATH_SEP);
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = e->wbadmin_env;
-	cli_env[3] = "WBADMIN_SIM_SIZE=8M";
-	cli_env[4] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[6] = e->sim_env;
-	cli_env[7] = "WBADMIN_SIM_LANG=";
-	cli_env[8] = NULL;
-	set_fail(e, NULL);
+	e->state = sv_path_join(e->dir, "state");
+	cli_sim_env(&e->sim, e->dir, e->state, e->wbadmin,
+		    "SYSVAULT_PASSPHRASE=" PASS, "WBADMIN_SIM_SIZE=8M");
 	*state = e;
 	return 0;
 }
@@ -63,10 +48,8 @@ static int teardown(void **state)
 	sv_fs_remove_tree(e->dir);
 	free(e->dir);
 	free(e->vault);
-	free(e->home_env);
-	free(e->wbadmin_env);
-	free(e->fail_env);
-	free(e->sim_env);
+	free(e->state);
+	cli_sim_free(&e->sim);
 	free(e->wbadmin);
 	free(e);
 	return 0;
@@ -146,7 +129,7 @@ static void test_jobs_cli__completed_and_failed_backups(void **state)
 	json_decref(j);
 	json_decref(sum);
 
-	set_fail(e, "vss_timeout");
+	cli_sim_fail(&e->sim, "vss_timeout");
 	cli_expect(&r, a, 2, "WSB_VSS_TIMEOUT");
 	cli_done(&r);
 	j = cli_newest_job();
@@ -213,11 +196,11 @@ static void test_jobs_cli__killed_backup_is_interrupted(void **state)
 	char pid[64];
 
 	cli_init_vault(e->vault);
-	set_fail(e, "hang");
+	cli_sim_fail(&e->sim, "hang");
 	cli_killed(&r, a, 3000);
 	assert_int_equal(r.code, -1);
 	cli_done(&r);
-	set_fail(e, NULL);
+	cli_sim_fail(&e->sim, NULL);
 	cli_stop_sim(e->wbadmin);
 	/* The next start of sysvault finds the job's process gone. */
 	j = cli_newest_job();
@@ -242,7 +225,7 @@ static void test_jobs_cli__one_backup_at_a_time_and_cancel(void **state)
 	int64_t id;
 
 	cli_init_vault(e->vault);
-	set_fail(e, "hang");
+	cli_sim_fail(&e->sim, "hang");
 	bg = cli_start(a);
 	id = cli_wait_running("backup");
 	sv_time_sleep_ms(1000);   /* let it reach wbadmin */
@@ -260,7 +243,7 @@ static void test_jobs_cli__one_backup_at_a_time_and_cancel(void **state)
 		fail_msg("exit %d after jobs cancel (expected 4): %s", r.code, r.err.ptr);
 	assert_true(sv_time_mono_ms() - t0 < 20000);
 	cli_done(&r);
-	set_fail(e, NULL);
+	cli_sim_fail(&e->sim, NULL);
 	j = job(id);
 	assert_job(j, "cancelled", NULL);
 	assert_true(json_is_true(json_object_get(j, "cancel_requested")));
@@ -314,8 +297,8 @@ static void test_jobs_cli__running_after_30_days_is_failed(void **state)
 
 	/* 20 s before T the job is 30 days minus 10 s old: still running. */
 	snprintf(fake, sizeof(fake), "SYSVAULT_FAKE_NOW=%lld", (long long)(T - 20));
-	cli_env[8] = fake;
-	cli_env[9] = NULL;
+	cli_env[CLI_SIM_SLOTS] = fake;
+	cli_env[CLI_SIM_SLOTS + 1] = NULL;
 	arr = cli_json(list, 0);
 	assert_job(json_array_get(arr, 0), "running", NULL);
 	json_decref(arr);
@@ -327,7 +310,7 @@ static void test_jobs_cli__running_after_30_days_is_failed(void **state)
 	assert_job(j, "failed", "INTERRUPTED");
 	assert_non_null(strstr(s(j, "message"), "still running after 30 days"));
 	json_decref(arr);
-	cli_env[8] = NULL;
+	cli_env[CLI_SIM_SLOTS] = NULL;
 	sv_jobs_watch_stop(w);
 	sv_jobs_close(st);
 	sv_time_set_fake(0);

@@ -19,8 +19,9 @@
 
 typedef struct env {
 	char *dir, *vault, *state;
-	char *home_env, *wbadmin_env, *sim_env, *wbadmin;
-	char now_env[64], fail_env[64];
+	char *wbadmin;
+	char now_env[64];
+	cli_sim sim;
 } env;
 
 static int setup(void **state)
@@ -33,21 +34,11 @@ static int setup(void **state)
 		return -1;
 	e->vault = sv_path_join(e->dir, "vault");
 	e->state = sv_path_join(e->dir, "state");
-	e->home_env = sv_aprintf("SYSVAULT_HOME=%s", e->state);
-	e->wbadmin_env = sv_aprintf("SYSVAULT_WBADMIN=%s", e->wbadmin);
-	e->sim_env = sv_aprintf("WBADMIN_SIM_STATE=%s%csim", e->dir, SV_PATH_SEP);
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = e->wbadmin_env;
-	cli_env[3] = "WBADMIN_SIM_SIZE=2M";
-	cli_env[4] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[5] = e->fail_env;
-	cli_env[6] = e->sim_env;
-	cli_env[7] = "WBADMIN_SIM_LANG=";
-	cli_env[8] = "TZ=UTC0";        /* local days are UTC days here */
-	cli_env[9] = e->now_env;
-	cli_env[10] = NULL;
-	sv_strlcpy(e->fail_env, "WBADMIN_SIM_FAIL=", sizeof(e->fail_env));
+	cli_sim_env(&e->sim, e->dir, e->state, e->wbadmin,
+		    "SYSVAULT_PASSPHRASE=" PASS, "WBADMIN_SIM_SIZE=2M");
+	cli_env[CLI_SIM_SLOTS] = "TZ=UTC0";   /* local days are UTC days here */
+	cli_env[CLI_SIM_SLOTS + 1] = e->now_env;
+	cli_env[CLI_SIM_SLOTS + 2] = NULL;
 	*state = e;
 	return 0;
 }
@@ -60,9 +51,7 @@ static int teardown(void **state)
 	free(e->dir);
 	free(e->vault);
 	free(e->state);
-	free(e->home_env);
-	free(e->wbadmin_env);
-	free(e->sim_env);
+	cli_sim_free(&e->sim);
 	free(e->wbadmin);
 	free(e);
 	return 0;
@@ -183,10 +172,9 @@ static void test_schedule_month__yields_exactly_the_expected_points(void **state
 			m[n].t = (day0 + d) * DAY + 10 * 3600;
 			m[n++].scheduled = 0;
 		}
-		snprintf(e->fail_env, sizeof(e->fail_env), "WBADMIN_SIM_FAIL=%s",
-			 fails(d) ? "vss_timeout" : "");
+		cli_sim_fail(&e->sim, fails(d) ? "vss_timeout" : NULL);
 		run_backup(e, t, 1, fails(d) ? 2 : 0, fails(d) ? NULL : "recovery point");
-		snprintf(e->fail_env, sizeof(e->fail_env), "WBADMIN_SIM_FAIL=");
+		cli_sim_fail(&e->sim, NULL);
 		if (!fails(d)) {
 			m[n].t = t;
 			m[n++].scheduled = 1;
