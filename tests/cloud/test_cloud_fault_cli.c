@@ -30,21 +30,13 @@ typedef struct env {
 	const char *endpoint;
 } env;
 
-static char *sub(const char *dir, const char *name)
-{
-	char *p = sv_path_join(dir, name);
-
-	assert_non_null(p);
-	return p;
-}
-
 /* Two files of pseudo-random and text-like bytes. */
 static void make_source(const char *src)
 {
 	size_t n = (size_t)3 << 20, i;
 	uint8_t *data = malloc(n);
 	uint64_t x = 88172645463325252ull;
-	char *a = sub(src, "a.bin"), *b = sub(src, "b.txt");
+	char *a = cli_path(src, "a.bin"), *b = cli_path(src, "b.txt");
 
 	assert_non_null(data);
 	for (i = 0; i < n; i++) {
@@ -70,17 +62,14 @@ static int setup(void **state)
 	if (!e || !(e->dir = sv_test_tmpdir("cloudfault")))
 		return -1;
 	e->endpoint = getenv("SYSVAULT_AZURE_ENDPOINT");
-	e->src = sub(e->dir, "src");
+	e->src = cli_path(e->dir, "src");
 	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
 	if (vault__random(r, sizeof(r)) < 0)
 		return -1;
 	sv_hex_encode(hex, r, sizeof(r));
 	e->url = sv_aprintf("azure://devstoreaccount1/cf-%s/v", hex);
 	make_source(e->src);
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[3] = NULL;
+	cli_env_vault(e->home_env, "SYSVAULT_PASSPHRASE=" PASS);
 	*state = e;
 	return 0;
 }
@@ -129,11 +118,11 @@ static void test_cloud_fault__azure_over_a_bad_network(void **state)
 
 	if (is_https(e))
 		skip();
-	out = sub(e->dir, "out");
-	a1 = sub(e->src, "a.bin");
-	a2 = sub(out, "a.bin");
-	b1 = sub(e->src, "b.txt");
-	b2 = sub(out, "b.txt");
+	out = cli_path(e->dir, "out");
+	a1 = cli_path(e->src, "a.bin");
+	a2 = cli_path(out, "a.bin");
+	b1 = cli_path(e->src, "b.txt");
+	b2 = cli_path(out, "b.txt");
 	restore[5] = out;
 	cli_env[3] = BAD_NET;
 	json_decref(cli_json(init, 0));

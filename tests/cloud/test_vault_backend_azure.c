@@ -239,10 +239,7 @@ static void test_azure__backup_restore_check_through_the_binary(void **state)
 	(void)state;
 	sv_assert_ok(sv_fs_mkdir_p(src, 0));
 	write_tree(src);
-	cli_env[0] = home;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[3] = NULL;
+	cli_env_vault(home, "SYSVAULT_PASSPHRASE=" PASS);
 	expect(init, 0);
 	expect(bk, 0);
 	expect(bk, 0); /* the second finds everything stored */

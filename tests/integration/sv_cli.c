@@ -131,6 +131,22 @@ void cli_expect(cli_run *r, const char *const *args, int code,
 		fail_msg("stderr lacks '%s': %s", in_stderr, r->err.ptr);
 }
 
+char *cli_path(const char *dir, const char *name)
+{
+	char *p = sv_path_join(dir, name);
+
+	assert_non_null(p);
+	return p;
+}
+
+void cli_env_vault(const char *home_env, const char *pass_env)
+{
+	cli_env[0] = home_env;
+	cli_env[1] = pass_env;
+	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
+	cli_env[CLI_VAULT_SLOTS] = NULL;
+}
+
 void cli_check(const char *const *args, int code, const char *in_stderr)
 {
 	cli_run r;

@@ -54,6 +54,15 @@ void cli_done(cli_run *r);
 void cli_expect(cli_run *r, const char *const *args, int code,
 		const char *in_stderr);
 
+/* dir/name; fails the test when out of memory. The caller frees it. */
+char *cli_path(const char *dir, const char *name);
+/* Fills cli_env[0] to [CLI_VAULT_SLOTS - 1] for vault commands without
+ * the simulator: home_env ("SYSVAULT_HOME=..."), pass_env
+ * ("SYSVAULT_PASSPHRASE=...") and a cheap scrypt; cli_env[CLI_VAULT_SLOTS]
+ * is NULL, for the test's own entries after them. */
+#define CLI_VAULT_SLOTS 3
+void cli_env_vault(const char *home_env, const char *pass_env);
+
 /* cli_expect() for a run whose output is not needed: fails the test
  * unless sysvault exits with code (and stderr contains in_stderr, when
  * given), then releases the run. */

@@ -28,14 +28,6 @@ typedef struct env {
 	const char *images;
 } env;
 
-static char *sub(const char *dir, const char *name)
-{
-	char *p = sv_path_join(dir, name);
-
-	assert_non_null(p);
-	return p;
-}
-
 static int setup(void **state)
 {
 	env *e = calloc(1, sizeof(*e));
@@ -43,15 +35,12 @@ static int setup(void **state)
 	e->dir = sv_test_tmpdir("fault");
 	if (!e || !e->dir)
 		return -1;
-	e->vault = sub(e->dir, "vault");
+	e->vault = cli_path(e->dir, "vault");
 	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
 	e->home2_env = sv_aprintf("SYSVAULT_HOME=%s%cstate2", e->dir, SV_PATH_SEP);
 	e->home3_env = sv_aprintf("SYSVAULT_HOME=%s%cstate3", e->dir, SV_PATH_SEP);
 	e->images = getenv("SV_TEST_FAULT_IMAGES");
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[3] = NULL;
+	cli_env_vault(e->home_env, "SYSVAULT_PASSPHRASE=" PASS);
 	*state = e;
 	return 0;
 }
@@ -93,7 +82,7 @@ static char *image_dir(const env *e, int version)
 	char name[16];
 
 	snprintf(name, sizeof(name), "v%d", version);
-	return sub(e->images, name);
+	return cli_path(e->images, name);
 }
 
 static json_int_t field(const json_t *j, const char *key)
@@ -136,7 +125,7 @@ static json_t *job_details(int64_t id)
 static json_t *restore(env *e, const char *point, const char *to,
 		       const char *threads)
 {
-	char *out = sub(e->dir, to);
+	char *out = cli_path(e->dir, to);
 	const char *a[] = { "--json", "restore", "--point", point, "--to", out,
 			    "--vault", e->vault, "--threads", threads, NULL };
 	json_t *j = cli_json(a, 0);
@@ -147,8 +136,8 @@ static json_t *restore(env *e, const char *point, const char *to,
 
 static void restored_matches(env *e, const char *to, int version)
 {
-	char *src = image_dir(e, version), *a = sub(src, "image.vhdx");
-	char *out = sub(e->dir, to), *b = sub(out, "image.vhdx");
+	char *src = image_dir(e, version), *a = cli_path(src, "image.vhdx");
+	char *out = cli_path(e->dir, to), *b = cli_path(out, "image.vhdx");
 
 	cli_same_file(a, b);
 	free(src);
@@ -245,7 +234,7 @@ static void test_fault_cli__faults_repeat_with_the_seed(void **state)
 static void test_fault_cli__corrupt_answers_never_make_a_wrong_file(void **state)
 {
 	env *e = *state;
-	char *out = sub(e->dir, "out"), *file = sub(out, "image.vhdx");
+	char *out = cli_path(e->dir, "out"), *file = cli_path(out, "image.vhdx");
 	const char *a[] = { "restore", "--point", "latest", "--to", out,
 			    "--vault", e->vault, NULL };
 	int is_dir = 0;
@@ -319,7 +308,7 @@ static void test_fault_cli__dead_network_loses_nothing(void **state)
 static void test_fault_cli__cancel_ends_the_retry_waits(void **state)
 {
 	env *e = *state;
-	char *src = sub(e->dir, "src"), *file = sub(src, "random");
+	char *src = cli_path(e->dir, "src"), *file = cli_path(src, "random");
 	const char *a[] = { "backup", "--source-dir", src, "--vault", e->vault, NULL };
 	char num[32];
 	const char *cancel[] = { "jobs", "cancel", num, NULL };

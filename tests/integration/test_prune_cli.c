@@ -78,10 +78,7 @@ static int setup(void **state)
 	e->cache_a = sv_path_join(e->dir, "cache-a");
 	e->cache_b = sv_path_join(e->dir, "cache-b");
 	e->home = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
-	cli_env[0] = e->home;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[3] = NULL;
+	cli_env_vault(e->home, "SYSVAULT_PASSPHRASE=" PASS);
 	o.scrypt_n = 1024;
 	sv_assert_ok(vault_init(e->vpath, NULL, PASS, &o, NULL));
 	sv_assert_ok(vault_open(&e->a, e->vpath, NULL, PASS, e->cache_a));

@@ -40,14 +40,6 @@ typedef struct env {
 	char *vault_env;
 } env;
 
-static char *sub(const char *dir, const char *name)
-{
-	char *p = sv_path_join(dir, name);
-
-	assert_non_null(p);
-	return p;
-}
-
 /* A vault URL in the target under test: <dir>/<tag>, or <base>/<random>-<tag>. */
 static char *target_url(const env *e, const char *tag)
 {
@@ -56,7 +48,7 @@ static char *target_url(const env *e, const char *tag)
 	char hex[13];
 
 	if (!e->cloud)
-		return sub(e->dir, tag);
+		return cli_path(e->dir, tag);
 	sv_assert_ok(vault__random(r, sizeof(r)));
 	sv_hex_encode(hex, r, sizeof(r));
 	return sv_aprintf("%s/%s-%s", base, hex, tag);
@@ -72,14 +64,11 @@ static int setup(void **state)
 		return -1;
 	e->cloud = base && base[0];
 	e->vault = target_url(e, "vault");
-	e->src = sub(e->dir, "src");
-	e->out = sub(e->dir, "restored");
+	e->src = cli_path(e->dir, "src");
+	e->out = cli_path(e->dir, "restored");
 	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
 	sv_fs_mkdir_p(e->src, 0);
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[3] = NULL;
+	cli_env_vault(e->home_env, "SYSVAULT_PASSPHRASE=" PASS);
 	*state = e;
 	return 0;
 }
@@ -210,7 +199,7 @@ static const char *leaf(const char *name)
 static void write_file(const char *root, const char *rel, const void *data,
 		       size_t n)
 {
-	char *p = sub(root, rel), *d = sv_path_dirname(p);
+	char *p = cli_path(root, rel), *d = sv_path_dirname(p);
 
 	sv_path_to_native(p);
 	sv_path_to_native(d);
@@ -283,7 +272,7 @@ static void compare_trees(const char *a, const char *b);
 static int cmp_entry(void *ud, const sv_dirent *de)
 {
 	cmp_ctx *c = ud;
-	char *pa = sub(c->a, de->name), *pb = sub(c->b, de->name);
+	char *pa = cli_path(c->a, de->name), *pb = cli_path(c->b, de->name);
 	char *da = NULL, *db = NULL;
 	size_t la, lb;
 	int is_dir = 0;
@@ -336,7 +325,7 @@ static void upload_tree(const char *from, const char *url, const char *rel);
 static int upload_entry(void *ud, const sv_dirent *de)
 {
 	upload_ctx *c = ud;
-	char *a = sub(c->from, de->name), *data = NULL;
+	char *a = cli_path(c->from, de->name), *data = NULL;
 	char *name = sv_aprintf("%s%s", c->rel, de->name);
 	size_t len;
 
@@ -401,7 +390,7 @@ static void make_tricky_tree(const char *src)
 static void test_vault_cli__round_trip_of_tricky_tree(void **state)
 {
 	env *e = *state;
-	char *empty = sub(e->src, "Empty Dir");
+	char *empty = cli_path(e->src, "Empty Dir");
 	json_t *s;
 
 	make_tricky_tree(e->src);
@@ -555,7 +544,7 @@ static void test_vault_cli__flipped_byte_is_named_never_restored(void **state)
 		cli_check(a, 2, leaf(pack));
 		cli_check(b, 2, "system.vhdx' at offset");
 	}
-	restored = sub(e->out, "system.vhdx");
+	restored = cli_path(e->out, "system.vhdx");
 	assert_int_equal(sv_fs_stat(restored, NULL, NULL), SV_ENOTFOUND);
 	free(restored);
 	free(pack);
@@ -620,7 +609,7 @@ static void test_vault_cli__existing_files_need_overwrite(void **state)
 static void test_vault_cli__sync_rebuilds_a_lost_cache(void **state)
 {
 	env *e = *state;
-	char *state_dir = sub(e->dir, "state");
+	char *state_dir = cli_path(e->dir, "state");
 	const char *sync[] = { "vault", "sync", "--vault", e->vault, NULL };
 	json_t *s;
 
@@ -783,8 +772,8 @@ static void test_vault_cli__system_state_image(void **state)
 		print_message("skipped: SV_TEST_IMAGES is not set (mkimage.py images)\n");
 		skip();
 	}
-	v1 = sub(dir, "v1");
-	v2 = sub(dir, "v2");
+	v1 = cli_path(dir, "v1");
+	v2 = cli_path(dir, "v2");
 	cli_init_vault(e->vault);
 	s1 = backup(e, v1);
 	s2 = backup(e, v2);
@@ -793,8 +782,8 @@ static void test_vault_cli__system_state_image(void **state)
 		      (unsigned long long)field(s1, "bytes_read"),
 		      (unsigned long long)field(s2, "bytes_new"));
 	assert_true(field(s2, "bytes_new") < field(s2, "bytes_read") / 10);
-	src1 = sub(e->dir, "r1");
-	out2 = sub(e->dir, "r2");
+	src1 = cli_path(e->dir, "r1");
+	out2 = cli_path(e->dir, "r2");
 	restore(e, point_of(s1), src1);
 	restore(e, point_of(s2), out2);
 	compare_trees(v1, src1);
@@ -896,7 +885,7 @@ static void test_vault_cli__preflight_reaches_the_vault(void **state)
 /* A local source vault holding one backup of e->src. */
 static char *copy_source(env *e, json_t **summary)
 {
-	char *src = sub(e->dir, "source");
+	char *src = cli_path(e->dir, "source");
 	const char *in[] = { "vault", "init", "--vault", src, NULL };
 
 	cli_check(in, 0, NULL);
@@ -935,7 +924,7 @@ static void copy_opts_init(env *e, copy_opts *co)
 		co->spoil[0] = "SYSVAULT_AZURE_KEY=bm90IHRoZSBrZXk=";
 		co->spoil[1] = "SYSVAULT_AZURE_ENDPOINT=http://127.0.0.1:9/x";
 	}
-	co->secret_file = sub(e->dir, "to-secret");
+	co->secret_file = cli_path(e->dir, "to-secret");
 	sv_assert_ok(sv_fs_write_atomic(co->secret_file, secret, strlen(secret), 0));
 	co->argv[0] = "--to-secret-file";
 	co->argv[1] = co->secret_file;
@@ -1366,7 +1355,7 @@ static void point_ids(env *e, obj_list *ids)
 static void restores_day(env *e, const char *point, uint64_t series,
 			 size_t base_len, int day, size_t daily_len)
 {
-	char *want = sub(e->dir, "expected");
+	char *want = cli_path(e->dir, "expected");
 
 	sv_fs_remove_tree(want);
 	sv_fs_remove_tree(e->out);
@@ -1631,7 +1620,7 @@ static void test_vault_cli__backup_beside_a_prune_loses_nothing(void **state)
 	const unsigned delay_ms[] = { 0, 30, 80 };
 	const char *pa[] = { "--json", "vault", "prune", "--vault", e->vault,
 			     "--retain-daily", "7", NULL };
-	char *two = sub(e->dir, "machine-two"), *src2 = sub(e->dir, "src-two");
+	char *two = cli_path(e->dir, "machine-two"), *src2 = cli_path(e->dir, "src-two");
 	const char *bk[] = { "--state-dir", two, "--json", "backup", "--source-dir",
 			     src2, "--vault", e->vault, "--machine", "SRV-TWO", NULL };
 	int r;

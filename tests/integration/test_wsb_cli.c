@@ -23,14 +23,6 @@ typedef struct env {
 	int64_t now;
 } env;
 
-static char *sub(const char *dir, const char *name)
-{
-	char *p = sv_path_join(dir, name);
-
-	assert_non_null(p);
-	return p;
-}
-
 /* Moves wbadmin's and sysvault's clocks to another day. */
 static void set_day(env *e, int day)
 {
@@ -59,8 +51,8 @@ static int setup(void **state)
 	e->dir = sv_test_tmpdir("wsb");
 	if (!e->dir || !bin)
 		return -1;
-	e->vault = sub(e->dir, "vault");
-	e->out = sub(e->dir, "restored");
+	e->vault = cli_path(e->dir, "vault");
+	e->out = cli_path(e->dir, "restored");
 	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
 	e->wbadmin_env = sv_aprintf("SYSVAULT_WBADMIN=%s", bin);
 	e->now = 1795226400;   /* 2026-11-21 02:00 UTC */
@@ -165,7 +157,7 @@ static void test_wsb_cli__backup_dedup_restore_apply(void **state)
 	}
 	{
 		/* The older point carries its own catalogue: it applies too. */
-		char *older = sub(e->dir, "older");
+		char *older = cli_path(e->dir, "older");
 		const char *a[] = { "restore", "--point", json_string_value(json_object_get(s1, "point")),
 				    "--to", older, "--vault", e->vault, "--apply", NULL };
 
@@ -276,7 +268,7 @@ static void test_wsb_cli__hang_ends_by_cancel(void **state)
 static void test_wsb_cli__preflight_failure_blocks_backup(void **state)
 {
 	env *e = *state;
-	char *real = sub(e->dir, "scratch-real"), *link = sub(e->dir, "scratch-link");
+	char *real = cli_path(e->dir, "scratch-real"), *link = cli_path(e->dir, "scratch-link");
 	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, "--scratch", link, NULL };
 	const char *b[] = { "backup", CLI_SKIPS "--vault", e->vault, "--scratch", link,
 			    "--skip-check", "PF004", NULL };
