@@ -30,21 +30,13 @@ typedef struct env {
 	const char *endpoint;
 } env;
 
-static char *sub(const char *dir, const char *name)
-{
-	char *p = sv_path_join(dir, name);
-
-	assert_non_null(p);
-	return p;
-}
-
 /* Two files of pseudo-random and text-like bytes. */
 static void make_source(const char *src)
 {
 	size_t n = (size_t)3 << 20, i;
 	uint8_t *data = malloc(n);
 	uint64_t x = 88172645463325252ull;
-	char *a = sub(src, "a.bin"), *b = sub(src, "b.txt");
+	char *a = cli_path(src, "a.bin"), *b = cli_path(src, "b.txt");
 
 	assert_non_null(data);
 	for (i = 0; i < n; i++) {
@@ -70,17 +62,14 @@ static int setup(void **state)
 	if (!e || !(e->dir = sv_test_tmpdir("cloudfault")))
 		return -1;
 	e->endpoint = getenv("SYSVAULT_AZURE_ENDPOINT");
-	e->src = sub(e->dir, "src");
+	e->src = cli_path(e->dir, "src");
 	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
 	if (vault__random(r, sizeof(r)) < 0)
 		return -1;
 	sv_hex_encode(hex, r, sizeof(r));
 	e->url = sv_aprintf("azure://devstoreaccount1/cf-%s/v", hex);
 	make_source(e->src);
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[3] = NULL;
+	cli_env_vault(e->home_env, "SYSVAULT_PASSPHRASE=" PASS);
 	*state = e;
 	return 0;
 }
@@ -103,19 +92,6 @@ static int is_https(const env *e)
 	return sv_str_startswith(e->endpoint, "https://");
 }
 
-static json_t *run_json(const char *const *args, const char *what)
-{
-	json_t *j = NULL;
-	cli_run r;
-
-	cli(&r, args);
-	if (r.code != 0)
-		fail_msg("%s failed (%d): %s", what, r.code, r.err.ptr);
-	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, what));
-	cli_done(&r);
-	return j;
-}
-
 static json_int_t field(const json_t *j, const char *key)
 {
 	json_t *v = json_object_get(j, key);
@@ -123,19 +99,6 @@ static json_int_t field(const json_t *j, const char *key)
 	if (!json_is_integer(v))
 		fail_msg("no integer '%s'", key);
 	return json_integer_value(v);
-}
-
-static void same_file(const char *a, const char *b)
-{
-	char *da = NULL, *db = NULL;
-	size_t la, lb;
-
-	sv_assert_ok(sv_fs_read_all(&da, &la, a, (size_t)1 << 30));
-	sv_assert_ok(sv_fs_read_all(&db, &lb, b, (size_t)1 << 30));
-	if (la != lb || memcmp(da, db, la) != 0)
-		fail_msg("'%s' differs from '%s'", b, a);
-	free(da);
-	free(db);
 }
 
 static void test_cloud_fault__azure_over_a_bad_network(void **state)
@@ -155,32 +118,32 @@ static void test_cloud_fault__azure_over_a_bad_network(void **state)
 
 	if (is_https(e))
 		skip();
-	out = sub(e->dir, "out");
-	a1 = sub(e->src, "a.bin");
-	a2 = sub(out, "a.bin");
-	b1 = sub(e->src, "b.txt");
-	b2 = sub(out, "b.txt");
+	out = cli_path(e->dir, "out");
+	a1 = cli_path(e->src, "a.bin");
+	a2 = cli_path(out, "a.bin");
+	b1 = cli_path(e->src, "b.txt");
+	b2 = cli_path(out, "b.txt");
 	restore[5] = out;
 	cli_env[3] = BAD_NET;
-	json_decref(run_json(init, "vault init"));
+	json_decref(cli_json(init, 0));
 	for (i = 0; i < 2; i++) {
-		j = run_json(backup, "backup");
+		j = cli_json(backup, 0);
 		retries += field(j, "retries");
 		json_decref(j);
 	}
-	j = run_json(check, "vault check");
+	j = cli_json(check, 0);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	retries += field(j, "retries");
 	json_decref(j);
-	j = run_json(restore, "restore");
+	j = cli_json(restore, 0);
 	retries += field(j, "retries");
 	json_decref(j);
 	print_message("azure over a bad network: %lld retries\n", (long long)retries);
 	assert_true(retries > 0);
-	same_file(a1, a2);
-	same_file(b1, b2);
+	cli_same_file(a1, a2);
+	cli_same_file(b1, b2);
 	cli_env[3] = NULL;
-	j = run_json(check, "vault check");
+	j = cli_json(check, 0);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_int_equal(field(j, "points"), 2);
 	json_decref(j);
@@ -230,7 +193,7 @@ static void test_cloud_fault__self_signed_needs_insecure(void **state)
 	{
 		const char *a[] = { "--json", "jobs", "show", num, NULL };
 
-		show = run_json(a, "jobs show");
+		show = cli_json(a, 0);
 		assert_true(json_is_true(json_object_get(json_object_get(show, "details"),
 							 "insecure")));
 		json_decref(show);

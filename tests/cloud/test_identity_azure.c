@@ -23,14 +23,6 @@
 #define SV_OTHER_VOLUME "/proc"
 #endif
 
-static void expect(const char *const *args, int code, const char *in_stderr)
-{
-	cli_run r;
-
-	cli_expect(&r, args, code, in_stderr);
-	cli_done(&r);
-}
-
 static char *container_url(void)
 {
 	uint8_t r[6];
@@ -79,17 +71,17 @@ test_identity_azure__credentials_carry_endpoint_and_key(void **state)
 	cli_env[1] = "SYSVAULT_SCRYPT_N=1024";
 	cli_env[2] = "SYSVAULT_FAKE_SYSTEM_ROOT=" SV_OTHER_VOLUME;
 	cli_env[3] = NULL;
-	expect(init, 0, NULL);
-	expect(issue, 0, NULL);
+	cli_check(init, 0, NULL);
+	cli_check(issue, 0, NULL);
 	/* From here on the environment knows neither endpoint nor key. */
 	cli_env[3] = "SYSVAULT_AZURE_ENDPOINT=";
 	cli_env[4] = "SYSVAULT_AZURE_KEY=";
 	cli_env[5] = NULL;
-	expect(no_reg, 2, NULL);
-	expect(reg, 0, NULL);
-	expect(bk, 0, NULL);
+	cli_check(no_reg, 2, NULL);
+	cli_check(reg, 0, NULL);
+	cli_check(bk, 0, NULL);
 	cli_env[0] = bare;
-	expect(rs, 0, NULL);
+	cli_check(rs, 0, NULL);
 	{
 		char *out = sv_path_join(to, "a.txt");
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "sv_test.h"
+#include "cloud_checks.h"
 #include "sv_env.h"
 #include "sv_fs.h"
 #include "sv_log.h"
@@ -71,57 +72,19 @@ static void test_s3__put_get_range_stat(void **state)
 {
 	vault_backend *b = open_backend("sv", "t1");
 	static uint8_t data[100000];
-	uint64_t size = 0;
-	sv_buf out;
 
 	(void)state;
 	fill(data, sizeof(data));
-	sv_buf_init(&out, SV_BUF_DEFAULT_MAX);
-	sv_assert_ok(b->ops->put(b, pack_name, data, sizeof(data)));
-	sv_assert_ok(b->ops->stat(b, pack_name, &size));
-	assert_int_equal(size, sizeof(data));
-	sv_assert_ok(b->ops->get(b, pack_name, 0, UINT64_MAX, &out));
-	assert_int_equal(out.len, sizeof(data));
-	assert_memory_equal(out.ptr, data, sizeof(data));
-	sv_buf_reset(&out);
-	sv_assert_ok(b->ops->get(b, pack_name, 1000, 36, &out));
-	assert_int_equal(out.len, 36);
-	assert_memory_equal(out.ptr, data + 1000, 36);
-	sv_buf_reset(&out);
-	sv_assert_ok(
-		b->ops->get(b, pack_name, sizeof(data) - 10, UINT64_MAX, &out));
-	assert_int_equal(out.len, 10);
-	assert_memory_equal(out.ptr, data + sizeof(data) - 10, 10);
-	sv_buf_reset(&out);
-	/* exactly at the end: nothing, not an error */
-	sv_assert_ok(b->ops->get(b, pack_name, sizeof(data), UINT64_MAX, &out));
-	assert_int_equal(out.len, 0);
-	/* past the end: truncated, and out untouched */
-	assert_int_equal(b->ops->get(b, pack_name, sizeof(data) - 5, 10, &out),
-			 SV_ECORRUPT);
-	assert_int_equal(b->ops->get(b, pack_name, sizeof(data) + 5, 1, &out),
-			 SV_ECORRUPT);
-	assert_int_equal(out.len, 0);
-	sv_buf_release(&out);
+	cloud_check_ranged_reads(b, pack_name, data, sizeof(data));
 	vault__backend_close(b);
 }
 
 static void test_s3__missing_objects_are_not_found(void **state)
 {
 	vault_backend *b = open_backend("sv", "t2");
-	uint64_t size;
-	sv_buf out;
 
 	(void)state;
-	sv_buf_init(&out, 1024);
-	assert_int_equal(b->ops->stat(b, "config", &size), SV_ENOTFOUND);
-	assert_int_equal(b->ops->get(b, "config", 0, UINT64_MAX, &out),
-			 SV_ENOTFOUND);
-	assert_int_equal(b->ops->get(b, "config", 0, 4, &out), SV_ENOTFOUND);
-	sv_assert_ok(b->ops->del(b, "config"));
-	assert_int_equal(b->ops->put(b, "../x", "a", 1), SV_EINVAL);
-	assert_int_equal(b->ops->stat(b, "Config?a=b", &size), SV_EINVAL);
-	sv_buf_release(&out);
+	cloud_check_missing_objects(b);
 	vault__backend_close(b);
 }
 

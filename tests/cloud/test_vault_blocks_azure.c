@@ -13,23 +13,7 @@
  * Run by azurite-run.sh (SYSVAULT_AZURE_ENDPOINT / SYSVAULT_AZURE_KEY);
  * without them the test says why and exits 77 (skipped).
  */
-#ifdef _WIN32
-#include <winsock2.h>
-#include <ws2tcpip.h>
-typedef SOCKET sock_t;
-#define sock_close closesocket
-#define SOCK_BAD INVALID_SOCKET
-#define SEND_FLAGS 0
-#else
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-typedef int sock_t;
-#define sock_close close
-#define SOCK_BAD (-1)
-#define SEND_FLAGS MSG_NOSIGNAL
-#endif
+#include "sv_test_sock.h"
 
 #include <ctype.h>
 #include <stdatomic.h>

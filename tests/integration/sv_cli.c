@@ -3,6 +3,8 @@
  */
 #include "sv_test.h"
 #include "sv_cli.h"
+#include "sv_fs.h"
+#include "sv_path.h"
 #include "sv_proc.h"
 #include "sv_thread.h"
 #include "sv_time.h"
@@ -127,6 +129,111 @@ void cli_expect(cli_run *r, const char *const *args, int code,
 			 code, r->out.ptr, r->err.ptr);
 	if (in_stderr && !strstr(r->err.ptr, in_stderr))
 		fail_msg("stderr lacks '%s': %s", in_stderr, r->err.ptr);
+}
+
+char *cli_path(const char *dir, const char *name)
+{
+	char *p = sv_path_join(dir, name);
+
+	assert_non_null(p);
+	return p;
+}
+
+void cli_env_vault(const char *home_env, const char *pass_env)
+{
+	cli_env[0] = home_env;
+	cli_env[1] = pass_env;
+	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
+	cli_env[CLI_VAULT_SLOTS] = NULL;
+}
+
+void cli_check(const char *const *args, int code, const char *in_stderr)
+{
+	cli_run r;
+
+	cli_expect(&r, args, code, in_stderr);
+	cli_done(&r);
+}
+
+json_t *cli_json(const char *const *args, int code)
+{
+	json_t *j = NULL;
+	cli_run r;
+
+	cli_expect(&r, args, code, NULL);
+	if (sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output") < 0)
+		fail_msg("%s %s: not JSON: %s (stderr: %s)", args[0],
+			 args[1] ? args[1] : "", r.out.ptr, r.err.ptr);
+	cli_done(&r);
+	return j;
+}
+
+void cli_init_vault(const char *vault)
+{
+	const char *a[] = { "vault", "init", "--vault", vault, NULL };
+
+	cli_check(a, 0, NULL);
+}
+
+void cli_same_file(const char *a, const char *b)
+{
+	char *da = NULL, *db = NULL;
+	size_t la = 0, lb = 0;
+
+	sv_assert_ok(sv_fs_read_all(&da, &la, a, (size_t)1 << 30));
+	sv_assert_ok(sv_fs_read_all(&db, &lb, b, (size_t)1 << 30));
+	if (la != lb || memcmp(da, db, la) != 0)
+		fail_msg("'%s' differs from '%s'", b, a);
+	free(da);
+	free(db);
+}
+
+void cli_sim_env(cli_sim *s, const char *dir, const char *state,
+		 const char *wbadmin, const char *pass_env,
+		 const char *size_env)
+{
+	memset(s, 0, sizeof(*s));
+	s->home_env = sv_aprintf("SYSVAULT_HOME=%s", state);
+	s->wbadmin_env = sv_aprintf("SYSVAULT_WBADMIN=%s", wbadmin);
+	s->sim_env = sv_aprintf("WBADMIN_SIM_STATE=%s%csim", dir, SV_PATH_SEP);
+	cli_env[0] = s->home_env;
+	cli_env[1] = pass_env;
+	cli_env[2] = s->wbadmin_env;
+	cli_env[3] = size_env;
+	cli_env[4] = "SYSVAULT_SCRYPT_N=1024";
+	cli_env[5] = s->sim_env;
+	cli_env[6] = "WBADMIN_SIM_LANG=";
+	cli_env[CLI_SIM_SLOTS] = NULL;
+	cli_sim_fail(s, NULL);
+}
+
+void cli_sim_fail(cli_sim *s, const char *mode)
+{
+	free(s->fail_env);
+	s->fail_env = sv_aprintf("WBADMIN_SIM_FAIL=%s", mode ? mode : "");
+	cli_env[7] = s->fail_env;
+}
+
+void cli_sim_free(cli_sim *s)
+{
+	free(s->home_env);
+	free(s->wbadmin_env);
+	free(s->sim_env);
+	free(s->fail_env);
+	memset(s, 0, sizeof(*s));
+}
+
+void cli_stop_sim(const char *wbadmin)
+{
+	const char *argv[] = { wbadmin, "stop", "job", "-quiet", NULL };
+	sv_proc_opts o;
+	sv_proc_result res;
+
+	memset(&o, 0, sizeof(o));
+	o.argv = argv;
+	o.env_set = cli_env;
+	o.timeout_ms = 30000;
+	sv_proc_run(&res, &o);
 }
 
 json_t *cli_newest_job(void)

@@ -54,6 +54,53 @@ void cli_done(cli_run *r);
 void cli_expect(cli_run *r, const char *const *args, int code,
 		const char *in_stderr);
 
+/* dir/name; fails the test when out of memory. The caller frees it. */
+char *cli_path(const char *dir, const char *name);
+/* Fills cli_env[0] to [CLI_VAULT_SLOTS - 1] for vault commands without
+ * the simulator: home_env ("SYSVAULT_HOME=..."), pass_env
+ * ("SYSVAULT_PASSPHRASE=...") and a cheap scrypt; cli_env[CLI_VAULT_SLOTS]
+ * is NULL, for the test's own entries after them. */
+#define CLI_VAULT_SLOTS 3
+void cli_env_vault(const char *home_env, const char *pass_env);
+
+/* cli_expect() for a run whose output is not needed: fails the test
+ * unless sysvault exits with code (and stderr contains in_stderr, when
+ * given), then releases the run. */
+void cli_check(const char *const *args, int code, const char *in_stderr);
+/* cli_expect() for a --json run: fails the test unless sysvault exits
+ * with code and prints JSON; returns it (the caller decrefs). */
+json_t *cli_json(const char *const *args, int code);
+/* `sysvault vault init --vault <vault>`, which must succeed; the
+ * passphrase comes from the environment (cli_env). */
+void cli_init_vault(const char *vault);
+/* Fails the test unless files a and b (up to 1 GiB) hold the same
+ * bytes: a restore's output against its source. */
+void cli_same_file(const char *a, const char *b);
+
+/* The environment of backups through the wbadmin simulator, owned by
+ * the test: cli_sim_env() fills cli_env[0] to [CLI_SIM_SLOTS - 1] with
+ * SYSVAULT_HOME=<state>, the passphrase entry pass_env
+ * ("SYSVAULT_PASSPHRASE=..."), SYSVAULT_WBADMIN=<wbadmin>, the image
+ * size entry size_env ("WBADMIN_SIM_SIZE=4M"), a cheap scrypt,
+ * WBADMIN_SIM_STATE=<dir>/sim, the simulator's English output and no
+ * injected failure; cli_env[CLI_SIM_SLOTS] is NULL, for the test's own
+ * entries after them. */
+#define CLI_SIM_SLOTS 8
+typedef struct cli_sim {
+	char *home_env, *wbadmin_env, *sim_env, *fail_env;
+} cli_sim;
+void cli_sim_env(cli_sim *s, const char *dir, const char *state,
+		 const char *wbadmin, const char *pass_env,
+		 const char *size_env);
+/* Sets WBADMIN_SIM_FAIL (a failure the simulator injects) to mode; NULL
+ * for none. */
+void cli_sim_fail(cli_sim *s, const char *mode);
+void cli_sim_free(cli_sim *s);
+
+/* Ends a simulated wbadmin (the program at wbadmin, run with cli_env)
+ * that a killed sysvault left hanging: `wbadmin stop job -quiet`. */
+void cli_stop_sim(const char *wbadmin);
+
 /* A run in the background: cli_start() returns at once (args and their
  * strings must outlive it, and cli_env must not change until the process
  * has started); cli_wait() waits for it and fills r like cli(). */

@@ -28,15 +28,9 @@
 
 typedef struct env {
 	char *dir, *state, *vault, *newdir;
-	char *home_env, *wbadmin_env, *fail_env, *sim_env, *wbadmin;
+	char *wbadmin;
+	cli_sim sim;
 } env;
-
-static void set_fail(env *e, const char *mode)
-{
-	free(e->fail_env);
-	e->fail_env = sv_aprintf("WBADMIN_SIM_FAIL=%s", mode ? mode : "");
-	cli_env[5] = e->fail_env;
-}
 
 static int setup(void **state)
 {
@@ -49,19 +43,8 @@ static int setup(void **state)
 	e->state = sv_path_join(e->dir, "state");
 	e->vault = sv_path_join(e->dir, "vault");
 	e->newdir = sv_path_join(e->dir, "new scratch");
-	e->home_env = sv_aprintf("SYSVAULT_HOME=%s", e->state);
-	e->wbadmin_env = sv_aprintf("SYSVAULT_WBADMIN=%s", e->wbadmin);
-	e->sim_env =
-		sv_aprintf("WBADMIN_SIM_STATE=%s%csim", e->dir, SV_PATH_SEP);
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = e->wbadmin_env;
-	cli_env[3] = "WBADMIN_SIM_SIZE=4M";
-	cli_env[4] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[6] = e->sim_env;
-	cli_env[7] = "WBADMIN_SIM_LANG=";
-	cli_env[8] = NULL;
-	set_fail(e, NULL);
+	cli_sim_env(&e->sim, e->dir, e->state, e->wbadmin,
+		    "SYSVAULT_PASSPHRASE=" PASS, "WBADMIN_SIM_SIZE=4M");
 	*state = e;
 	return 0;
 }
@@ -75,21 +58,10 @@ static int teardown(void **state)
 	free(e->state);
 	free(e->vault);
 	free(e->newdir);
-	free(e->home_env);
-	free(e->wbadmin_env);
-	free(e->fail_env);
-	free(e->sim_env);
+	cli_sim_free(&e->sim);
 	free(e->wbadmin);
 	free(e);
 	return 0;
-}
-
-static void run_ok(const char *const *args)
-{
-	cli_run r;
-
-	cli_expect(&r, args, 0, NULL);
-	cli_done(&r);
 }
 
 static void backup(env *e)
@@ -97,14 +69,7 @@ static void backup(env *e)
 	const char *a[] = {"backup", CLI_SKIPS "--vault",
 			   e->vault, NULL};
 
-	run_ok(a);
-}
-
-static void init_vault(env *e)
-{
-	const char *a[] = {"vault", "init", "--vault", e->vault, NULL};
-
-	run_ok(a);
+	cli_check(a, 0, NULL);
 }
 
 /* config.json's "scratch", or "" (caller frees). */
@@ -177,7 +142,7 @@ static void test_cache_cli__move_completes_with_a_verified_copy(void **state)
 	cli_run r;
 	int files = 0;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	backup(e);
 	cli_expect(&r, move, 0, NULL);
 	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "cache move"));
@@ -222,9 +187,9 @@ static void test_cache_cli__refused_during_a_backup_then_waits(void **state)
 	cli_run r;
 	int64_t id;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	backup(e);
-	set_fail(e, "hang");
+	cli_sim_fail(&e->sim, "hang");
 	bg = cli_start(hang);
 	id = cli_wait_running("backup");
 	snprintf(want, sizeof(want), "job %lld (backup, pid", (long long)id);
@@ -240,11 +205,11 @@ static void test_cache_cli__refused_during_a_backup_then_waits(void **state)
 	mv = cli_start(wait);
 	sv_time_sleep_ms(2500);
 	snprintf(num, sizeof(num), "%lld", (long long)id);
-	run_ok(cancel);
+	cli_check(cancel, 0, NULL);
 	cli_wait(bg, &r);
 	assert_int_equal(r.code, 4);
 	cli_done(&r);
-	set_fail(e, NULL);
+	cli_sim_fail(&e->sim, NULL);
 	cli_wait(mv, &r);
 	if (r.code != 0)
 		fail_msg("cache move --wait exited %d: %s", r.code, r.err.ptr);
@@ -271,7 +236,7 @@ static void test_cache_cli__refused_beside_a_seeding_copy(void **state)
 	char want[64];
 	cli_run r;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	sv_assert_ok(sv_jobs_open(&s, e->state));
 	sv_assert_ok(sv_jobs_begin(s, "copy", NULL, &id));
 	snprintf(want, sizeof(want), "job %lld (copy, pid", (long long)id);
@@ -285,7 +250,7 @@ static void test_cache_cli__refused_beside_a_seeding_copy(void **state)
 	cli_done(&r);
 	sv_assert_ok(sv_jobs_finish(s, id, &done));
 	sv_jobs_close(s);
-	run_ok(move);
+	cli_check(move, 0, NULL);
 }
 
 static void test_cache_cli__bad_targets_are_refused(void **state)

@@ -16,15 +16,9 @@
 
 typedef struct env {
 	char *dir, *vault, *events;
-	char *home_env, *wbadmin_env, *sim_env, *events_env, *fail_env, *wbadmin;
+	char *state, *events_env, *wbadmin;
+	cli_sim sim;
 } env;
-
-static void set_fail(env *e, const char *mode)
-{
-	free(e->fail_env);
-	e->fail_env = sv_aprintf("WBADMIN_SIM_FAIL=%s", mode ? mode : "");
-	cli_env[7] = e->fail_env;
-}
 
 static int setup(void **state)
 {
@@ -36,20 +30,12 @@ static int setup(void **state)
 		return -1;
 	e->vault = sv_path_join(e->dir, "vault");
 	e->events = sv_path_join(e->dir, "events.log");
-	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
-	e->wbadmin_env = sv_aprintf("SYSVAULT_WBADMIN=%s", e->wbadmin);
-	e->sim_env = sv_aprintf("WBADMIN_SIM_STATE=%s%csim", e->dir, SV_PATH_SEP);
+	e->state = sv_path_join(e->dir, "state");
 	e->events_env = sv_aprintf("SYSVAULT_EVENT_FILE=%s", e->events);
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = e->wbadmin_env;
-	cli_env[3] = "WBADMIN_SIM_SIZE=4M";
-	cli_env[4] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[5] = e->sim_env;
-	cli_env[6] = e->events_env;
-	cli_env[8] = "WBADMIN_SIM_LANG=";
-	cli_env[9] = NULL;
-	set_fail(e, NULL);
+	cli_sim_env(&e->sim, e->dir, e->state, e->wbadmin,
+		    "SYSVAULT_PASSPHRASE=" PASS, "WBADMIN_SIM_SIZE=4M");
+	cli_env[CLI_SIM_SLOTS] = e->events_env;
+	cli_env[CLI_SIM_SLOTS + 1] = NULL;
 	*state = e;
 	return 0;
 }
@@ -61,30 +47,13 @@ static int teardown(void **state)
 	sv_fs_remove_tree(e->dir);
 	free(e->dir);
 	free(e->vault);
+	free(e->state);
 	free(e->events);
-	free(e->home_env);
-	free(e->wbadmin_env);
-	free(e->sim_env);
 	free(e->events_env);
-	free(e->fail_env);
+	cli_sim_free(&e->sim);
 	free(e->wbadmin);
 	free(e);
 	return 0;
-}
-
-static void run(const char *const *args, int code, const char *in_stderr)
-{
-	cli_run r;
-
-	cli_expect(&r, args, code, in_stderr);
-	cli_done(&r);
-}
-
-static void init_vault(env *e)
-{
-	const char *a[] = { "vault", "init", "--vault", e->vault, NULL };
-
-	run(a, 0, NULL);
 }
 
 /* The event file holds exactly `lines` lines, and the last one starts
@@ -112,11 +81,11 @@ static void test_events_cli__completed_and_failed(void **state)
 	env *e = *state;
 	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, NULL };
 
-	init_vault(e);
-	run(a, 0, NULL);
+	cli_init_vault(e->vault);
+	cli_check(a, 0, NULL);
 	expect_event(e, 1, "job 1 backup completed (event 1000): ", "stored; code -: -");
-	set_fail(e, "vss_timeout");
-	run(a, 2, "WSB_VSS_TIMEOUT");
+	cli_sim_fail(&e->sim, "vss_timeout");
+	cli_check(a, 2, "WSB_VSS_TIMEOUT");
 	expect_event(e, 2, "job 2 backup failed (event 1002): ", "; code WSB_VSS_TIMEOUT: ");
 }
 
@@ -130,30 +99,16 @@ static void test_events_cli__preflight_failure(void **state)
 	char *real = sv_path_join(e->dir, "scratch-real"), *link = sv_path_join(e->dir, "scratch-link");
 	const char *a[] = { "backup", CLI_HOST_SKIPS "--vault", e->vault, "--scratch", link, NULL };
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	sv_assert_ok(sv_fs_mkdir_p(real, 0));
 	assert_int_equal(symlink(real, link), 0);
-	run(a, 2, "preflight PF004 failed");
+	cli_check(a, 2, "preflight PF004 failed");
 	expect_event(e, 1, "job 1 backup failed a preflight check (event 1004): ",
 		     "; code PF004: preflight PF004 failed");
 	free(real);
 	free(link);
 }
 #endif
-
-/* Ends a simulated wbadmin that a killed sysvault left hanging. */
-static void stop_sim(env *e)
-{
-	const char *argv[] = { e->wbadmin, "stop", "job", "-quiet", NULL };
-	sv_proc_opts o;
-	sv_proc_result res;
-
-	memset(&o, 0, sizeof(o));
-	o.argv = argv;
-	o.env_set = cli_env;
-	o.timeout_ms = 30000;
-	sv_proc_run(&res, &o);
-}
 
 /* The killed process writes nothing; the next one that opens the job
  * store writes the event for it. */
@@ -166,15 +121,15 @@ static void test_events_cli__interrupted_job_reported_by_next_process(void **sta
 	uint64_t size = 0;
 	cli_run r;
 
-	init_vault(e);
-	set_fail(e, "hang");
+	cli_init_vault(e->vault);
+	cli_sim_fail(&e->sim, "hang");
 	cli_killed(&r, a, 3000);
 	assert_int_equal(r.code, -1);
 	cli_done(&r);
-	set_fail(e, NULL);
-	stop_sim(e);
+	cli_sim_fail(&e->sim, NULL);
+	cli_stop_sim(e->wbadmin);
 	assert_int_equal(sv_fs_stat(e->events, &is_dir, &size), SV_ENOTFOUND);
-	run(jobs, 0, NULL);
+	cli_check(jobs, 0, NULL);
 	expect_event(e, 1, "job 1 backup failed (event 1002): ",
 		     "; code INTERRUPTED: interrupted: the sysvault process");
 }
@@ -190,8 +145,8 @@ static void test_events_cli__cancelled(void **state)
 	cli_bg *bg;
 	cli_run r;
 
-	init_vault(e);
-	set_fail(e, "hang");
+	cli_init_vault(e->vault);
+	cli_sim_fail(&e->sim, "hang");
 	bg = cli_start(a);
 	while (!running && sv_time_mono_ms() < until) {
 		cli(&r, show);
@@ -202,11 +157,11 @@ static void test_events_cli__cancelled(void **state)
 	}
 	assert_true(running);
 	sv_time_sleep_ms(1000);   /* let it reach wbadmin */
-	run(cancel, 0, NULL);
+	cli_check(cancel, 0, NULL);
 	cli_wait(bg, &r);
 	assert_int_equal(r.code, 4);
 	cli_done(&r);
-	set_fail(e, NULL);
+	cli_sim_fail(&e->sim, NULL);
 	expect_event(e, 1, "job 1 backup was cancelled (event 1003): ", "; code -: ");
 }
 

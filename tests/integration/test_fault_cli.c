@@ -28,14 +28,6 @@ typedef struct env {
 	const char *images;
 } env;
 
-static char *sub(const char *dir, const char *name)
-{
-	char *p = sv_path_join(dir, name);
-
-	assert_non_null(p);
-	return p;
-}
-
 static int setup(void **state)
 {
 	env *e = calloc(1, sizeof(*e));
@@ -43,15 +35,12 @@ static int setup(void **state)
 	e->dir = sv_test_tmpdir("fault");
 	if (!e || !e->dir)
 		return -1;
-	e->vault = sub(e->dir, "vault");
+	e->vault = cli_path(e->dir, "vault");
 	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
 	e->home2_env = sv_aprintf("SYSVAULT_HOME=%s%cstate2", e->dir, SV_PATH_SEP);
 	e->home3_env = sv_aprintf("SYSVAULT_HOME=%s%cstate3", e->dir, SV_PATH_SEP);
 	e->images = getenv("SV_TEST_FAULT_IMAGES");
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[3] = NULL;
+	cli_env_vault(e->home_env, "SYSVAULT_PASSPHRASE=" PASS);
 	*state = e;
 	return 0;
 }
@@ -93,16 +82,7 @@ static char *image_dir(const env *e, int version)
 	char name[16];
 
 	snprintf(name, sizeof(name), "v%d", version);
-	return sub(e->images, name);
-}
-
-static json_t *parse(const cli_run *r, const char *what)
-{
-	json_t *j = NULL;
-
-	if (sv_json_parse(&j, r->out.ptr, r->out.len, what) < 0)
-		fail_msg("%s: not JSON: %s (stderr: %s)", what, r->out.ptr, r->err.ptr);
-	return j;
+	return cli_path(e->images, name);
 }
 
 static json_int_t field(const json_t *j, const char *key)
@@ -114,35 +94,12 @@ static json_int_t field(const json_t *j, const char *key)
 	return json_integer_value(v);
 }
 
-/* Runs a command that must succeed and print JSON; returns it. */
-static json_t *run_json(const char *const *args, const char *what)
-{
-	json_t *j;
-	cli_run r;
-
-	cli(&r, args);
-	if (r.code != 0)
-		fail_msg("%s failed (%d): %s", what, r.code, r.err.ptr);
-	j = parse(&r, what);
-	cli_done(&r);
-	return j;
-}
-
-static void init_vault(env *e)
-{
-	const char *a[] = { "vault", "init", "--vault", e->vault, NULL };
-	cli_run r;
-
-	cli_expect(&r, a, 0, NULL);
-	cli_done(&r);
-}
-
 static json_t *backup(env *e, int version)
 {
 	char *src = image_dir(e, version);
 	const char *a[] = { "--json", "backup", "--source-dir", src, "--vault",
 			    e->vault, "--machine", "SRV-FAULT", NULL };
-	json_t *j = run_json(a, "backup");
+	json_t *j = cli_json(a, 0);
 
 	free(src);
 	return j;
@@ -156,7 +113,7 @@ static json_t *job_details(int64_t id)
 	json_t *j, *d;
 
 	snprintf(num, sizeof(num), "%lld", (long long)id);
-	j = run_json(a, "jobs show");
+	j = cli_json(a, 0);
 	d = json_object_get(j, "details");
 	assert_non_null(d);
 	json_incref(d);
@@ -164,27 +121,14 @@ static json_t *job_details(int64_t id)
 	return d;
 }
 
-static void same_file(const char *a, const char *b)
-{
-	char *da = NULL, *db = NULL;
-	size_t la, lb;
-
-	sv_assert_ok(sv_fs_read_all(&da, &la, a, (size_t)1 << 30));
-	sv_assert_ok(sv_fs_read_all(&db, &lb, b, (size_t)1 << 30));
-	if (la != lb || memcmp(da, db, la) != 0)
-		fail_msg("'%s' differs from '%s'", b, a);
-	free(da);
-	free(db);
-}
-
 /* Restores point into <dir>/<to> (threads as given); returns its JSON. */
 static json_t *restore(env *e, const char *point, const char *to,
 		       const char *threads)
 {
-	char *out = sub(e->dir, to);
+	char *out = cli_path(e->dir, to);
 	const char *a[] = { "--json", "restore", "--point", point, "--to", out,
 			    "--vault", e->vault, "--threads", threads, NULL };
-	json_t *j = run_json(a, "restore");
+	json_t *j = cli_json(a, 0);
 
 	free(out);
 	return j;
@@ -192,10 +136,10 @@ static json_t *restore(env *e, const char *point, const char *to,
 
 static void restored_matches(env *e, const char *to, int version)
 {
-	char *src = image_dir(e, version), *a = sub(src, "image.vhdx");
-	char *out = sub(e->dir, to), *b = sub(out, "image.vhdx");
+	char *src = image_dir(e, version), *a = cli_path(src, "image.vhdx");
+	char *out = cli_path(e->dir, to), *b = cli_path(out, "image.vhdx");
 
-	same_file(a, b);
+	cli_same_file(a, b);
 	free(src);
 	free(a);
 	free(out);
@@ -217,7 +161,7 @@ static void test_fault_cli__backups_survive_a_bad_network(void **state)
 
 	need_images(e);
 	faults(BAD_NET);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	for (i = 0; i < VERSIONS; i++) {
 		j = backup(e, i + 1);
 		retries += field(j, "retries");
@@ -232,7 +176,7 @@ static void test_fault_cli__backups_survive_a_bad_network(void **state)
 		      (long long)retries);
 	assert_true(retries > 0);
 
-	j = run_json(check, "vault check");
+	j = cli_json(check, 0);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_true(field(j, "retries") > 0);
 	json_decref(j);
@@ -250,7 +194,7 @@ static void test_fault_cli__backups_survive_a_bad_network(void **state)
 	cli_done(&r);
 	/* And the vault is whole without them. */
 	faults(NULL);
-	j = run_json(check, "vault check");
+	j = cli_json(check, 0);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_int_equal(field(j, "retries"), 0);
 	assert_int_equal(field(j, "points"), VERSIONS);
@@ -267,7 +211,7 @@ static void test_fault_cli__faults_repeat_with_the_seed(void **state)
 	const char *point;
 
 	need_images(e);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	b = backup(e, 1);
 	point = json_string_value(json_object_get(b, "point"));
 	faults(BAD_NET);
@@ -290,7 +234,7 @@ static void test_fault_cli__faults_repeat_with_the_seed(void **state)
 static void test_fault_cli__corrupt_answers_never_make_a_wrong_file(void **state)
 {
 	env *e = *state;
-	char *out = sub(e->dir, "out"), *file = sub(out, "image.vhdx");
+	char *out = cli_path(e->dir, "out"), *file = cli_path(out, "image.vhdx");
 	const char *a[] = { "restore", "--point", "latest", "--to", out,
 			    "--vault", e->vault, NULL };
 	int is_dir = 0;
@@ -298,7 +242,7 @@ static void test_fault_cli__corrupt_answers_never_make_a_wrong_file(void **state
 	cli_run r;
 
 	need_images(e);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	b = backup(e, 2);
 	json_decref(b);
 	faults("SYSVAULT_FAULTS=seed=3,fail=0.05,kinds=corrupt");
@@ -330,16 +274,16 @@ static void test_fault_cli__dead_network_loses_nothing(void **state)
 	cli_run r;
 
 	need_images(e);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	b = backup(e, 1);
 	json_decref(b);
 	faults("SYSVAULT_FAULTS=fail=100%,kinds=reset+503,after=64K,backoff=1ms");
 	cli_expect(&r, a, 2, "injected");
 	cli_done(&r);
 	faults(NULL);
-	p = run_json(points, "points");
+	p = cli_json(points, 0);
 	assert_int_equal(json_array_size(p), 1);
-	list = run_json(jobs, "jobs");
+	list = cli_json(jobs, 0);
 	job = json_array_get(list, 0);
 	assert_string_equal(json_string_value(json_object_get(job, "state")), "failed");
 	assert_true(field(json_object_get(job, "details"), "retries") > 0);
@@ -364,7 +308,7 @@ static void test_fault_cli__dead_network_loses_nothing(void **state)
 static void test_fault_cli__cancel_ends_the_retry_waits(void **state)
 {
 	env *e = *state;
-	char *src = sub(e->dir, "src"), *file = sub(src, "random");
+	char *src = cli_path(e->dir, "src"), *file = cli_path(src, "random");
 	const char *a[] = { "backup", "--source-dir", src, "--vault", e->vault, NULL };
 	char num[32];
 	const char *cancel[] = { "jobs", "cancel", num, NULL };
@@ -376,7 +320,7 @@ static void test_fault_cli__cancel_ends_the_retry_waits(void **state)
 	cli_run r;
 	size_t i;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	sv_assert_ok(sv_fs_mkdir_p(src, 0));
 	for (i = 0; i < sizeof(data) / sizeof(data[0]); i++) { /* incompressible */
 		x ^= x << 13;

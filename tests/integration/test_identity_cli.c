@@ -136,33 +136,13 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void run(const char *const *args, int code, const char *in_stderr)
-{
-	cli_run r;
-
-	cli_expect(&r, args, code, in_stderr);
-	cli_done(&r);
-}
-
-static json_t *run_json(const char *const *args)
-{
-	json_t *j = NULL;
-	cli_run r;
-
-	cli_expect(&r, args, 0, NULL);
-	sv_assert_ok(
-		sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output"));
-	cli_done(&r);
-	return j;
-}
-
 static void init_vault(env *e)
 {
 	const char *a[] = {
 		"vault", "init", "--vault", e->vault, "--passphrase-file",
 		e->pass, NULL};
 
-	run(a, 0, NULL);
+	cli_check(a, 0, NULL);
 }
 
 static void issue(env *e, const char *out, const char *days, int secondary)
@@ -182,7 +162,7 @@ static void issue(env *e, const char *out, const char *days, int secondary)
 			   secondary ? "--secondary" : NULL,
 			   NULL};
 
-	run(a, 0, NULL);
+	cli_check(a, 0, NULL);
 }
 
 static void do_register(env *e, int code, const char *in_stderr)
@@ -190,7 +170,7 @@ static void do_register(env *e, int code, const char *in_stderr)
 	const char *a[] = {"register",		"--credentials", e->creds,
 			   "--passphrase-file", e->pass,	 NULL};
 
-	run(a, code, in_stderr);
+	cli_check(a, code, in_stderr);
 }
 
 /* A backup with neither --vault nor a passphrase: the registration's. */
@@ -198,7 +178,7 @@ static json_t *backup_registered(env *e)
 {
 	const char *a[] = {"--json", "backup", "--source-dir", e->src, NULL};
 
-	return run_json(a);
+	return cli_json(a, 0);
 }
 
 static int registered(env *e)
@@ -253,11 +233,11 @@ static void test_identity_cli__credentials_refused(void **state)
 #endif
 	/* Pushing the expiry out breaks the tag. */
 	edit_field(e->creds, tampered, "expires", "2099-01-01T00:00:00Z");
-	run(reg_tampered, 2, "was altered after it was issued");
+	cli_check(reg_tampered, 2, "was altered after it was issued");
 	write_file(bad,
 		   "{\"format\": \"sysvault-credentials\", \"version\": 1}");
-	run(reg_bad, 2, "malformed (field 'vault_id' is not 64 hex digits)");
-	run(reg_secondary, 2, "can restore but never register");
+	cli_check(reg_bad, 2, "malformed (field 'vault_id' is not 64 hex digits)");
+	cli_check(reg_secondary, 2, "can restore but never register");
 	/* Two days on, the one-day file has expired. */
 	now = sv_aprintf("%lld", (long long)(sv_time_now() + 2 * 86400));
 	set_var(e, ENV_NOW, "SYSVAULT_FAKE_NOW", now);
@@ -275,7 +255,7 @@ static void test_identity_cli__credentials_refused(void **state)
 static int64_t count_points(const char *machine)
 {
 	const char *a[] = {"--json", "points", "--machine", machine, NULL};
-	json_t *p = run_json(a);
+	json_t *p = cli_json(a, 0);
 	int64_t n = (int64_t)json_array_size(p);
 
 	json_decref(p);
@@ -317,15 +297,15 @@ test_identity_cli__register_once_then_no_vault_no_passphrase(void **state)
 	issue(e, e->creds, "10", 0);
 	do_register(e, 0, NULL);
 	do_register(e, 2, "already registered as 'SRV01'");
-	run(force, 0, NULL);
+	cli_check(force, 0, NULL);
 	b = backup_registered(e);
 	assert_int_equal(json_integer_value(json_object_get(b, "files")), 1);
-	p = run_json(points);
+	p = cli_json(points, 0);
 	assert_int_equal(json_array_size(p), 1);
 	assert_string_equal(json_string_value(json_object_get(
 				    json_array_get(p, 0), "machine")),
 			    "SRV01");
-	run(check, 0, NULL);
+	cli_check(check, 0, NULL);
 #ifndef _WIN32
 	{
 		/* A key file others can read is refused, not used. */
@@ -340,14 +320,14 @@ test_identity_cli__register_once_then_no_vault_no_passphrase(void **state)
 					   NULL};
 
 		assert_int_equal(chmod(secrets, 0644), 0);
-		run(a, 2, "is open to other users");
+		cli_check(a, 2, "is open to other users");
 		assert_int_equal(chmod(secrets, 0600), 0);
 		/* A kept key that changed is refused before anything is
 		 * written. */
 		flip_key(secrets);
-		run(a, 2, "is not the key registered");
+		cli_check(a, 2, "is not the key registered");
 		json_decref(p);
-		p = run_json(with_pass);
+		p = cli_json(with_pass, 0);
 		assert_int_equal(json_array_size(p), 1);
 		free(secrets);
 	}
@@ -372,17 +352,17 @@ test_identity_cli__renamed_machine_stops_then_new_chain(void **state)
 	do_register(e, 0, NULL);
 	json_decref(backup_registered(e));
 	set_machine(e, "SRV02", "srv02.corp.example");
-	run(backup, 2,
+	cli_check(backup, 2,
 	    "MACHINE_RENAMED: this machine was registered as 'SRV01' "
 	    "(srv01.corp.example) and is now 'SRV02' (srv02.corp.example)");
-	j = run_json(jobs);
+	j = cli_json(jobs, 0);
 	assert_string_equal(json_string_value(json_object_get(
 				    json_array_get(j, 0), "error_code")),
 			    "MACHINE_RENAMED");
 	json_decref(j);
 	/* A changed FQDN alone counts too. */
 	set_machine(e, "SRV01", "srv01.other.example");
-	run(backup, 2, "MACHINE_RENAMED");
+	cli_check(backup, 2, "MACHINE_RENAMED");
 	set_machine(e, "SRV02", "srv02.corp.example");
 	do_register(e, 0, NULL);
 	b = backup_registered(e);
@@ -391,7 +371,7 @@ test_identity_cli__renamed_machine_stops_then_new_chain(void **state)
 			 0);
 	assert_int_equal(count_points("SRV01"), 1);
 	assert_int_equal(count_points("SRV02"), 1);
-	run(restore_old, 0, NULL);
+	cli_check(restore_old, 0, NULL);
 	{
 		char *f = sv_path_join(alt, "system.dat"), *text = NULL;
 		size_t len = 0;
@@ -430,13 +410,13 @@ test_identity_cli__passphrase_reset_on_registered_machine_only(void **state)
 	init_vault(e);
 	issue(e, e->creds, "10", 0);
 	set_home(e, other);
-	run(reset, 2,
+	cli_check(reset, 2,
 	    "only the machine registered with the vault can reset its "
 	    "passphrase");
 	set_home(e, e->home);
 	do_register(e, 0, NULL);
 	json_decref(backup_registered(e));
-	run(reset, 0, NULL);
+	cli_check(reset, 0, NULL);
 	/* The new key file replaced the old one. */
 	{
 		char *keys = sv_path_join(e->vault, "keys");
@@ -447,8 +427,8 @@ test_identity_cli__passphrase_reset_on_registered_machine_only(void **state)
 		free(keys);
 	}
 	set_home(e, other);
-	run(old_pass, 2, "wrong passphrase");
-	run(new_pass, 0, NULL);
+	cli_check(old_pass, 2, "wrong passphrase");
+	cli_check(new_pass, 0, NULL);
 	/* The registered machine still needs no passphrase at all. */
 	set_home(e, e->home);
 	json_decref(backup_registered(e));
@@ -491,18 +471,18 @@ static void test_identity_cli__bare_machine_restore(void **state)
 	set_home(e, bare);
 	set_machine(e, "MINWINPC", "minwinpc");
 	restore_args(a, e, to, e->new_pass, NULL);
-	run(a, 2,
+	cli_check(a, 2,
 	    "nothing can be restored without the vault's current passphrase");
 	set_smbios(e, "poweredge.bin");
 	restore_args(a, e, to, e->pass, NULL);
-	run(a, 2,
+	cli_check(a, 2,
 	    "Microsoft does not recommend restoring system state to other "
 	    "hardware");
 	restore_args(a, e, to2, e->pass, "--allow-other-hardware");
-	run(a, 0, NULL);
+	cli_check(a, 0, NULL);
 	set_smbios(e, "hyperv.bin");
 	restore_args(a, e, to, e->pass, NULL);
-	run(a, 0, NULL);
+	cli_check(a, 0, NULL);
 	{
 		char *f = sv_path_join(to, "system.dat"), *text = NULL;
 		size_t len = 0;
@@ -516,9 +496,9 @@ static void test_identity_cli__bare_machine_restore(void **state)
 	/* The system volume is refused, for a plain restore and for --apply. */
 	set_var(e, ENV_ROOT, "SYSVAULT_FAKE_SYSTEM_ROOT", e->dir);
 	restore_args(a, e, to3, e->pass, NULL);
-	run(a, 2, "is on the system volume");
+	cli_check(a, 2, "is on the system volume");
 	restore_args(a, e, to3, e->pass, "--apply");
-	run(a, 2, "is on the system volume");
+	cli_check(a, 2, "is on the system volume");
 	assert_int_equal(sv_fs_stat(to3, NULL, NULL), SV_ENOTFOUND);
 	/* The temporary caches are gone: only the job store and its logs
 	 * are left. */

@@ -21,15 +21,9 @@
 
 typedef struct env {
 	char *dir, *vault;
-	char *home_env, *wbadmin_env, *fail_env, *sim_env, *wbadmin;
+	char *state, *wbadmin;
+	cli_sim sim;
 } env;
-
-static void set_fail(env *e, const char *mode)
-{
-	free(e->fail_env);
-	e->fail_env = sv_aprintf("WBADMIN_SIM_FAIL=%s", mode ? mode : "");
-	cli_env[5] = e->fail_env;
-}
 
 static int setup(void **state)
 {
@@ -40,18 +34,9 @@ static int setup(void **state)
 	if (!e->dir || !e->wbadmin)
 		return -1;
 	e->vault = sv_path_join(e->dir, "vault");
-	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
-	e->wbadmin_env = sv_aprintf("SYSVAULT_WBADMIN=%s", e->wbadmin);
-	e->sim_env = sv_aprintf("WBADMIN_SIM_STATE=%s%csim", e->dir, SV_PATH_SEP);
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = e->wbadmin_env;
-	cli_env[3] = "WBADMIN_SIM_SIZE=8M";
-	cli_env[4] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[6] = e->sim_env;
-	cli_env[7] = "WBADMIN_SIM_LANG=";
-	cli_env[8] = NULL;
-	set_fail(e, NULL);
+	e->state = sv_path_join(e->dir, "state");
+	cli_sim_env(&e->sim, e->dir, e->state, e->wbadmin,
+		    "SYSVAULT_PASSPHRASE=" PASS, "WBADMIN_SIM_SIZE=8M");
 	*state = e;
 	return 0;
 }
@@ -63,33 +48,11 @@ static int teardown(void **state)
 	sv_fs_remove_tree(e->dir);
 	free(e->dir);
 	free(e->vault);
-	free(e->home_env);
-	free(e->wbadmin_env);
-	free(e->fail_env);
-	free(e->sim_env);
+	free(e->state);
+	cli_sim_free(&e->sim);
 	free(e->wbadmin);
 	free(e);
 	return 0;
-}
-
-static json_t *expect_json(const char *const *args, int code)
-{
-	json_t *j = NULL;
-	cli_run r;
-
-	cli_expect(&r, args, code, NULL);
-	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output"));
-	cli_done(&r);
-	return j;
-}
-
-static void init_vault(env *e)
-{
-	const char *a[] = { "vault", "init", "--vault", e->vault, NULL };
-	cli_run r;
-
-	cli_expect(&r, a, 0, NULL);
-	cli_done(&r);
 }
 
 /* `jobs show <id> --json`. */
@@ -99,7 +62,7 @@ static json_t *job(int64_t id)
 	const char *a[] = { "--json", "jobs", "show", num, NULL };
 
 	snprintf(num, sizeof(num), "%lld", (long long)id);
-	return expect_json(a, 0);
+	return cli_json(a, 0);
 }
 
 static const char *s(json_t *j, const char *key)
@@ -154,8 +117,8 @@ static void test_jobs_cli__completed_and_failed_backups(void **state)
 	json_t *sum, *j;
 	cli_run r;
 
-	init_vault(e);
-	sum = expect_json(a, 0);
+	cli_init_vault(e->vault);
+	sum = cli_json(a, 0);
 	j = job(n(sum, "job"));
 	assert_job(j, "completed", NULL);
 	assert_string_equal(s(j, "kind"), "backup");
@@ -166,7 +129,7 @@ static void test_jobs_cli__completed_and_failed_backups(void **state)
 	json_decref(j);
 	json_decref(sum);
 
-	set_fail(e, "vss_timeout");
+	cli_sim_fail(&e->sim, "vss_timeout");
 	cli_expect(&r, a, 2, "WSB_VSS_TIMEOUT");
 	cli_done(&r);
 	j = cli_newest_job();
@@ -177,7 +140,7 @@ static void test_jobs_cli__completed_and_failed_backups(void **state)
 	json_decref(j);
 	{
 		const char *b[] = { "--json", "jobs", NULL };
-		json_t *list = expect_json(b, 0);
+		json_t *list = cli_json(b, 0);
 
 		assert_int_equal(json_array_size(list), 2);
 		json_decref(list);
@@ -199,7 +162,7 @@ static void test_jobs_cli__preflight_failure_and_skipped_checks(void **state)
 	json_t *j, *skipped;
 	cli_run r;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	sv_assert_ok(sv_fs_mkdir_p(real, 0));
 	assert_int_equal(symlink(real, link), 0);
 	cli_expect(&r, a, 2, "preflight PF004 failed");
@@ -223,20 +186,6 @@ static void test_jobs_cli__preflight_failure_and_skipped_checks(void **state)
 }
 #endif
 
-/* Ends a simulated wbadmin that the killed sysvault left hanging. */
-static void stop_sim(env *e)
-{
-	const char *argv[] = { e->wbadmin, "stop", "job", "-quiet", NULL };
-	sv_proc_opts o;
-	sv_proc_result res;
-
-	memset(&o, 0, sizeof(o));
-	o.argv = argv;
-	o.env_set = cli_env;
-	o.timeout_ms = 30000;
-	sv_proc_run(&res, &o);
-}
-
 static void test_jobs_cli__killed_backup_is_interrupted(void **state)
 {
 	env *e = *state;
@@ -246,13 +195,13 @@ static void test_jobs_cli__killed_backup_is_interrupted(void **state)
 	cli_run r;
 	char pid[64];
 
-	init_vault(e);
-	set_fail(e, "hang");
+	cli_init_vault(e->vault);
+	cli_sim_fail(&e->sim, "hang");
 	cli_killed(&r, a, 3000);
 	assert_int_equal(r.code, -1);
 	cli_done(&r);
-	set_fail(e, NULL);
-	stop_sim(e);
+	cli_sim_fail(&e->sim, NULL);
+	cli_stop_sim(e->wbadmin);
 	/* The next start of sysvault finds the job's process gone. */
 	j = cli_newest_job();
 	assert_job(j, "failed", "INTERRUPTED");
@@ -275,8 +224,8 @@ static void test_jobs_cli__one_backup_at_a_time_and_cancel(void **state)
 	uint64_t t0;
 	int64_t id;
 
-	init_vault(e);
-	set_fail(e, "hang");
+	cli_init_vault(e->vault);
+	cli_sim_fail(&e->sim, "hang");
 	bg = cli_start(a);
 	id = cli_wait_running("backup");
 	sv_time_sleep_ms(1000);   /* let it reach wbadmin */
@@ -294,7 +243,7 @@ static void test_jobs_cli__one_backup_at_a_time_and_cancel(void **state)
 		fail_msg("exit %d after jobs cancel (expected 4): %s", r.code, r.err.ptr);
 	assert_true(sv_time_mono_ms() - t0 < 20000);
 	cli_done(&r);
-	set_fail(e, NULL);
+	cli_sim_fail(&e->sim, NULL);
 	j = job(id);
 	assert_job(j, "cancelled", NULL);
 	assert_true(json_is_true(json_object_get(j, "cancel_requested")));
@@ -348,20 +297,20 @@ static void test_jobs_cli__running_after_30_days_is_failed(void **state)
 
 	/* 20 s before T the job is 30 days minus 10 s old: still running. */
 	snprintf(fake, sizeof(fake), "SYSVAULT_FAKE_NOW=%lld", (long long)(T - 20));
-	cli_env[8] = fake;
-	cli_env[9] = NULL;
-	arr = expect_json(list, 0);
+	cli_env[CLI_SIM_SLOTS] = fake;
+	cli_env[CLI_SIM_SLOTS + 1] = NULL;
+	arr = cli_json(list, 0);
 	assert_job(json_array_get(arr, 0), "running", NULL);
 	json_decref(arr);
 	/* At T it is 30 days and 10 s old: failed, though its process lives
 	 * and beats. */
 	snprintf(fake, sizeof(fake), "SYSVAULT_FAKE_NOW=%lld", (long long)T);
-	arr = expect_json(list, 0);
+	arr = cli_json(list, 0);
 	j = json_array_get(arr, 0);
 	assert_job(j, "failed", "INTERRUPTED");
 	assert_non_null(strstr(s(j, "message"), "still running after 30 days"));
 	json_decref(arr);
-	cli_env[8] = NULL;
+	cli_env[CLI_SIM_SLOTS] = NULL;
 	sv_jobs_watch_stop(w);
 	sv_jobs_close(st);
 	sv_time_set_fake(0);
@@ -414,7 +363,7 @@ static void cancel_when(cli_bg *bg, const char *kind, int (*ready)(void *), void
 	id = n(j, "id");
 	json_decref(j);
 	snprintf(num, sizeof(num), "%lld", (long long)id);
-	j = expect_json(cancel, 0);
+	j = cli_json(cancel, 0);
 	assert_int_equal(n(j, "job"), id);
 	assert_true(json_is_true(json_object_get(j, "cancel_requested")));
 	json_decref(j);
@@ -497,7 +446,7 @@ static void test_jobs_cli__cancel_during_upload(void **state)
 	cli_run r;
 	int fd;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	signal(SIGPIPE, SIG_IGN);
 	sv_assert_ok(sv_fs_mkdir_p(src, 0));
 	write_file(src, "a-big", 40u << 20, 1);
@@ -518,7 +467,7 @@ static void test_jobs_cli__cancel_during_upload(void **state)
 	j = cli_newest_job();
 	assert_job(j, "cancelled", NULL);
 	json_decref(j);
-	j = expect_json(pts, 0);
+	j = cli_json(pts, 0);
 	assert_int_equal(json_array_size(j), 0);   /* no recovery point */
 	json_decref(j);
 	free(ss.path);
@@ -541,19 +490,6 @@ static int restore_started(void *ud)
 	return sv_fs_list_dir(ud, finished_one, NULL) == 1;
 }
 
-static void same_file(const char *a, const char *b)
-{
-	char *da = NULL, *db = NULL;
-	size_t la = 0, lb = 0;
-
-	sv_assert_ok(sv_fs_read_all(&da, &la, a, 64 << 20));
-	sv_assert_ok(sv_fs_read_all(&db, &lb, b, 64 << 20));
-	assert_int_equal(la, lb);
-	assert_memory_equal(da, db, la);
-	free(da);
-	free(db);
-}
-
 static int no_partial(void *ud, const sv_dirent *d)
 {
 	(void)ud;
@@ -574,7 +510,7 @@ static void test_jobs_cli__cancel_during_restore(void **state)
 	cli_run r;
 	size_t i;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	sv_assert_ok(sv_fs_mkdir_p(src, 0));
 	for (i = 0; i < RESTORE_FILES; i++) {
 		snprintf(name, sizeof(name), "f-%05zu", i);
@@ -594,7 +530,7 @@ static void test_jobs_cli__cancel_during_restore(void **state)
 	json_array_foreach(files, i, f) {
 		a = sv_path_join(src, json_string_value(f));
 		b = sv_path_join(to, json_string_value(f));
-		same_file(a, b);
+		cli_same_file(a, b);
 		free(a);
 		free(b);
 	}

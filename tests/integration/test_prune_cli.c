@@ -78,10 +78,7 @@ static int setup(void **state)
 	e->cache_a = sv_path_join(e->dir, "cache-a");
 	e->cache_b = sv_path_join(e->dir, "cache-b");
 	e->home = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
-	cli_env[0] = e->home;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[3] = NULL;
+	cli_env_vault(e->home, "SYSVAULT_PASSPHRASE=" PASS);
 	o.scrypt_n = 1024;
 	sv_assert_ok(vault_init(e->vpath, NULL, PASS, &o, NULL));
 	sv_assert_ok(vault_open(&e->a, e->vpath, NULL, PASS, e->cache_a));
@@ -560,19 +557,6 @@ static void test_prune__a_cancel_at_any_safe_point(void **state)
 	assert_true(step > 4);   /* several safe points */
 }
 
-/* ---- through the binary ---- */
-
-static json_t *run_json(const char *const *args, int code)
-{
-	json_t *j = NULL;
-	cli_run r;
-
-	cli_expect(&r, args, code, NULL);
-	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output"));
-	cli_done(&r);
-	return j;
-}
-
 static void test_prune__cli_dry_run_then_prune(void **state)
 {
 	env *e = *state;
@@ -601,7 +585,7 @@ static void test_prune__cli_dry_run_then_prune(void **state)
 		const char *a[] = { "--json", "vault", "prune", "--vault", e->vpath,
 				    "--retain-daily", "7", "--dry-run", NULL };
 
-		j = run_json(a, 0);
+		j = cli_json(a, 0);
 		assert_int_equal(json_integer_value(json_object_get(j, "deleted")), 0);
 		assert_int_equal(json_array_size(json_object_get(j, "points")), 3);
 		json_decref(j);
@@ -620,13 +604,13 @@ static void test_prune__cli_dry_run_then_prune(void **state)
 			 (long long)(sv_time_now() + 10 * 86400));
 		cli_env[3] = now;
 		cli_env[4] = NULL;
-		j = run_json(a, 0);
+		j = cli_json(a, 0);
 		assert_int_equal(json_integer_value(json_object_get(j, "deleted")), 2);
 		assert_true(json_integer_value(json_object_get(j, "bytes_freed")) > 0);
 		assert_int_equal(objects(e->a, "data/"), before);
 		assert_int_equal(objects(e->a, "points/"), 3);
 		json_decref(j);
-		j = run_json(b, 0);
+		j = cli_json(b, 0);
 		assert_int_equal(json_integer_value(json_object_get(j, "deleted")), 2);
 		json_decref(j);
 		cli_env[3] = NULL;

@@ -55,18 +55,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static json_t *run_json(const char *const *args, int code)
-{
-	json_t *j = NULL;
-	cli_run r;
-
-	cli_expect(&r, args, code, NULL);
-	sv_assert_ok(
-		sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output"));
-	cli_done(&r);
-	return j;
-}
-
 /* config.json's text, or "" when there is none. */
 static char *config_text(env *e)
 {
@@ -167,7 +155,7 @@ static void test_schedule_cli__systemd_set_show_remove(void **state)
 	json_t *j;
 
 	fake_systemctl(e);
-	j = run_json(set, 0);
+	j = cli_json(set, 0);
 	assert_string_equal(json_string_value(json_object_get(j, "mechanism")),
 			    "systemd");
 	assert_true(json_is_true(json_object_get(j, "enabled")));
@@ -198,7 +186,7 @@ static void test_schedule_cli__systemd_set_show_remove(void **state)
 	free(log);
 	json_decref(j);
 
-	j = run_json(show, 0);
+	j = cli_json(show, 0);
 	assert_string_equal(json_string_value(json_object_get(
 				    json_object_get(j, "schedule"), "time")),
 			    "21:00");
@@ -210,7 +198,7 @@ static void test_schedule_cli__systemd_set_show_remove(void **state)
 		"active");
 	json_decref(j);
 
-	j = run_json(rm, 0);
+	j = cli_json(rm, 0);
 	assert_true(json_is_true(json_object_get(j, "removed")));
 	json_decref(j);
 	assert_int_equal(sv_fs_stat(e->units, NULL, NULL), 0);
@@ -224,7 +212,7 @@ static void test_schedule_cli__systemd_set_show_remove(void **state)
 	assert_non_null(strstr(
 		log, "\ndisable --now sysvault-backup.timer\ndaemon-reload\n"));
 	free(log);
-	j = run_json(show, 0);
+	j = cli_json(show, 0);
 	assert_true(json_is_null(json_object_get(j, "schedule")));
 	assert_false(json_is_true(
 		json_object_get(json_object_get(j, "system"), "installed")));
@@ -403,13 +391,13 @@ static void test_schedule_cli__wine_schtasks(void **state)
 	assert_true(r.code == 0 || r.code == 1);
 	cli_done(&r);
 
-	j = run_json(rm, 0);
+	j = cli_json(rm, 0);
 	assert_true(json_is_true(
 		json_object_get(json_object_get(j, "system"), "removed")));
 	json_decref(j);
 	task = stored_task();
 	assert_null(task);
-	j = run_json(rm, 0); /* nothing left to remove is not an error */
+	j = cli_json(rm, 0); /* nothing left to remove is not an error */
 	assert_false(json_is_true(
 		json_object_get(json_object_get(j, "system"), "removed")));
 	assert_false(json_is_true(json_object_get(j, "removed")));

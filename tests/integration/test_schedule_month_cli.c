@@ -19,8 +19,9 @@
 
 typedef struct env {
 	char *dir, *vault, *state;
-	char *home_env, *wbadmin_env, *sim_env, *wbadmin;
-	char now_env[64], fail_env[64];
+	char *wbadmin;
+	char now_env[64];
+	cli_sim sim;
 } env;
 
 static int setup(void **state)
@@ -33,21 +34,11 @@ static int setup(void **state)
 		return -1;
 	e->vault = sv_path_join(e->dir, "vault");
 	e->state = sv_path_join(e->dir, "state");
-	e->home_env = sv_aprintf("SYSVAULT_HOME=%s", e->state);
-	e->wbadmin_env = sv_aprintf("SYSVAULT_WBADMIN=%s", e->wbadmin);
-	e->sim_env = sv_aprintf("WBADMIN_SIM_STATE=%s%csim", e->dir, SV_PATH_SEP);
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = e->wbadmin_env;
-	cli_env[3] = "WBADMIN_SIM_SIZE=2M";
-	cli_env[4] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[5] = e->fail_env;
-	cli_env[6] = e->sim_env;
-	cli_env[7] = "WBADMIN_SIM_LANG=";
-	cli_env[8] = "TZ=UTC0";        /* local days are UTC days here */
-	cli_env[9] = e->now_env;
-	cli_env[10] = NULL;
-	sv_strlcpy(e->fail_env, "WBADMIN_SIM_FAIL=", sizeof(e->fail_env));
+	cli_sim_env(&e->sim, e->dir, e->state, e->wbadmin,
+		    "SYSVAULT_PASSPHRASE=" PASS, "WBADMIN_SIM_SIZE=2M");
+	cli_env[CLI_SIM_SLOTS] = "TZ=UTC0";   /* local days are UTC days here */
+	cli_env[CLI_SIM_SLOTS + 1] = e->now_env;
+	cli_env[CLI_SIM_SLOTS + 2] = NULL;
 	*state = e;
 	return 0;
 }
@@ -60,9 +51,7 @@ static int teardown(void **state)
 	free(e->dir);
 	free(e->vault);
 	free(e->state);
-	free(e->home_env);
-	free(e->wbadmin_env);
-	free(e->sim_env);
+	cli_sim_free(&e->sim);
 	free(e->wbadmin);
 	free(e);
 	return 0;
@@ -73,21 +62,10 @@ static void at(env *e, int64_t t)
 	snprintf(e->now_env, sizeof(e->now_env), "SYSVAULT_FAKE_NOW=%lld", (long long)t);
 }
 
-static json_t *expect_json(const char *const *args, int code)
-{
-	json_t *j = NULL;
-	cli_run r;
-
-	cli_expect(&r, args, code, NULL);
-	sv_assert_ok(sv_json_parse(&j, r.out.ptr, r.out.len, "sysvault output"));
-	cli_done(&r);
-	return j;
-}
-
 static size_t job_count(void)
 {
 	const char *a[] = { "--json", "jobs", NULL };
-	json_t *j = expect_json(a, 0);
+	json_t *j = cli_json(a, 0);
 	size_t n = json_array_size(j);
 
 	json_decref(j);
@@ -194,10 +172,9 @@ static void test_schedule_month__yields_exactly_the_expected_points(void **state
 			m[n].t = (day0 + d) * DAY + 10 * 3600;
 			m[n++].scheduled = 0;
 		}
-		snprintf(e->fail_env, sizeof(e->fail_env), "WBADMIN_SIM_FAIL=%s",
-			 fails(d) ? "vss_timeout" : "");
+		cli_sim_fail(&e->sim, fails(d) ? "vss_timeout" : NULL);
 		run_backup(e, t, 1, fails(d) ? 2 : 0, fails(d) ? NULL : "recovery point");
-		snprintf(e->fail_env, sizeof(e->fail_env), "WBADMIN_SIM_FAIL=");
+		cli_sim_fail(&e->sim, NULL);
 		if (!fails(d)) {
 			m[n].t = t;
 			m[n++].scheduled = 1;
@@ -224,7 +201,7 @@ static void test_schedule_month__yields_exactly_the_expected_points(void **state
 		size_t kept = 0, j;
 
 		at(e, now);
-		pts = expect_json(a, 0);
+		pts = cli_json(a, 0);
 		for (i = 0; i < n; i++) {
 			int want = expected_keep(m, n, i, now, day0);
 			int have = 0;
@@ -258,7 +235,7 @@ static void test_schedule_month__yields_exactly_the_expected_points(void **state
 	{
 		/* The last scheduled backup's job records its prune. */
 		const char *a[] = { "--json", "jobs", "--limit", "2", NULL };
-		json_t *list = expect_json(a, 0), *prune;
+		json_t *list = cli_json(a, 0), *prune;
 
 		prune = json_object_get(json_object_get(json_array_get(list, 1), "details"), "prune");
 		assert_non_null(prune);
@@ -284,12 +261,12 @@ static void test_schedule_month__prune_failure_is_a_warning(void **state)
 	cli_done(&r);
 	sv_assert_ok(sv_fs_mkdir_p(e->state, 1));
 	sv_assert_ok(sv_fs_write_atomic(path, cfg, strlen(cfg), 1));
-	sum = expect_json(b, 1);
+	sum = cli_json(b, 1);
 	assert_non_null(json_object_get(sum, "point"));
 	json_decref(sum);
 	{
 		const char *c[] = { "--json", "jobs", "--limit", "1", NULL };
-		json_t *list = expect_json(c, 0), *j = json_array_get(list, 0);
+		json_t *list = cli_json(c, 0), *j = json_array_get(list, 0);
 
 		assert_string_equal(json_string_value(json_object_get(j, "state")),
 				    "completed_with_warnings");

@@ -47,14 +47,6 @@ typedef struct env {
 
 static env *g_env;
 
-static char *sub(const char *dir, const char *name)
-{
-	char *p = sv_path_join(dir, name);
-
-	assert_non_null(p);
-	return p;
-}
-
 static int setup(void **state)
 {
 	env *e = calloc(1, sizeof(*e));
@@ -63,11 +55,11 @@ static int setup(void **state)
 
 	if (!e || !(e->dir = sv_test_tmpdir("secrets")))
 		return -1;
-	e->state = sub(e->dir, "state");
+	e->state = cli_path(e->dir, "state");
 	e->home_env = sv_aprintf("SYSVAULT_HOME=%s", e->state);
-	e->log = sub(e->state, "sysvault.log");
-	e->vault = sub(e->dir, "vault");
-	e->src = sub(e->dir, "src");
+	e->log = cli_path(e->state, "sysvault.log");
+	e->vault = cli_path(e->dir, "vault");
+	e->src = cli_path(e->dir, "src");
 	e->azure = getenv("SYSVAULT_AZURE_ENDPOINT");
 	if (sv_fs_mkdir_p(e->state, 0) < 0)
 		return -1;
@@ -155,7 +147,7 @@ static void collect_dir(char *dir)
 
 static int collect_file(void *ud, const sv_dirent *de)
 {
-	char *p = sub(ud, de->name), *data = NULL;
+	char *p = cli_path(ud, de->name), *data = NULL;
 	size_t len = 0;
 
 	if (de->is_dir) {
@@ -234,13 +226,13 @@ static void local_runs(env *e)
 	const char *backup[] = { "--json", "backup", "--source-dir", e->src,
 				 "--vault", e->vault, NULL };
 	const char *points[] = { "--json", "points", "--vault", e->vault, NULL };
-	char *out = sub(e->dir, "out");
+	char *out = cli_path(e->dir, "out");
 	const char *restore[] = { "--json", "restore", "--point", "latest", "--to",
 				  out, "--vault", e->vault, NULL };
 	const char *check[] = { "--json", "vault", "check", "--read-data",
 				"--vault", e->vault, NULL };
 	uint8_t data[300000];
-	char *f = sub(e->src, "file.bin");
+	char *f = cli_path(e->src, "file.bin");
 	size_t i;
 
 	for (i = 0; i < sizeof(data); i++)

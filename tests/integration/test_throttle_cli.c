@@ -26,10 +26,7 @@ static int setup(void **state)
 		return -1;
 	e->home_env = sv_aprintf("SYSVAULT_HOME=%s", e->dir);
 	e->config = sv_path_join(e->dir, "config.json");
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[3] = NULL;
+	cli_env_vault(e->home_env, "SYSVAULT_PASSPHRASE=" PASS);
 	*state = e;
 	return 0;
 }

@@ -40,14 +40,6 @@ typedef struct env {
 	char *vault_env;
 } env;
 
-static char *sub(const char *dir, const char *name)
-{
-	char *p = sv_path_join(dir, name);
-
-	assert_non_null(p);
-	return p;
-}
-
 /* A vault URL in the target under test: <dir>/<tag>, or <base>/<random>-<tag>. */
 static char *target_url(const env *e, const char *tag)
 {
@@ -56,7 +48,7 @@ static char *target_url(const env *e, const char *tag)
 	char hex[13];
 
 	if (!e->cloud)
-		return sub(e->dir, tag);
+		return cli_path(e->dir, tag);
 	sv_assert_ok(vault__random(r, sizeof(r)));
 	sv_hex_encode(hex, r, sizeof(r));
 	return sv_aprintf("%s/%s-%s", base, hex, tag);
@@ -72,14 +64,11 @@ static int setup(void **state)
 		return -1;
 	e->cloud = base && base[0];
 	e->vault = target_url(e, "vault");
-	e->src = sub(e->dir, "src");
-	e->out = sub(e->dir, "restored");
+	e->src = cli_path(e->dir, "src");
+	e->out = cli_path(e->dir, "restored");
 	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
 	sv_fs_mkdir_p(e->src, 0);
-	cli_env[0] = e->home_env;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[3] = NULL;
+	cli_env_vault(e->home_env, "SYSVAULT_PASSPHRASE=" PASS);
 	*state = e;
 	return 0;
 }
@@ -210,7 +199,7 @@ static const char *leaf(const char *name)
 static void write_file(const char *root, const char *rel, const void *data,
 		       size_t n)
 {
-	char *p = sub(root, rel), *d = sv_path_dirname(p);
+	char *p = cli_path(root, rel), *d = sv_path_dirname(p);
 
 	sv_path_to_native(p);
 	sv_path_to_native(d);
@@ -232,21 +221,6 @@ static void fill(uint8_t *buf, size_t n, uint64_t seed)
 		x ^= x << 17;
 		buf[i] = (i / 4096) % 3 == 0 ? (uint8_t)('a' + x % 8) : (uint8_t)x;
 	}
-}
-
-static void expect(const char *const *args, int code, const char *in_stderr)
-{
-	cli_run r;
-
-	cli_expect(&r, args, code, in_stderr);
-	cli_done(&r);
-}
-
-static void init_vault(env *e)
-{
-	const char *a[] = { "vault", "init", "--vault", e->vault, NULL };
-
-	expect(a, 0, NULL);
 }
 
 /* Backs up dir into the vault at url; returns the summary JSON (caller
@@ -276,7 +250,7 @@ static void restore(env *e, const char *point, const char *to)
 	const char *a[] = { "restore", "--point", point, "--to", to, "--vault",
 			    e->vault, NULL };
 
-	expect(a, 0, NULL);
+	cli_check(a, 0, NULL);
 }
 
 static void check_ok(env *e, const char *read_data)
@@ -284,7 +258,7 @@ static void check_ok(env *e, const char *read_data)
 	const char *a[] = { "vault", "check", read_data, "--vault", e->vault, NULL };
 	const char *b[] = { "vault", "check", "--vault", e->vault, NULL };
 
-	expect(read_data ? a : b, 0, NULL);
+	cli_check(read_data ? a : b, 0, NULL);
 }
 
 typedef struct cmp_ctx {
@@ -298,7 +272,7 @@ static void compare_trees(const char *a, const char *b);
 static int cmp_entry(void *ud, const sv_dirent *de)
 {
 	cmp_ctx *c = ud;
-	char *pa = sub(c->a, de->name), *pb = sub(c->b, de->name);
+	char *pa = cli_path(c->a, de->name), *pb = cli_path(c->b, de->name);
 	char *da = NULL, *db = NULL;
 	size_t la, lb;
 	int is_dir = 0;
@@ -351,7 +325,7 @@ static void upload_tree(const char *from, const char *url, const char *rel);
 static int upload_entry(void *ud, const sv_dirent *de)
 {
 	upload_ctx *c = ud;
-	char *a = sub(c->from, de->name), *data = NULL;
+	char *a = cli_path(c->from, de->name), *data = NULL;
 	char *name = sv_aprintf("%s%s", c->rel, de->name);
 	size_t len;
 
@@ -416,12 +390,12 @@ static void make_tricky_tree(const char *src)
 static void test_vault_cli__round_trip_of_tricky_tree(void **state)
 {
 	env *e = *state;
-	char *empty = sub(e->src, "Empty Dir");
+	char *empty = cli_path(e->src, "Empty Dir");
 	json_t *s;
 
 	make_tricky_tree(e->src);
 	sv_assert_ok(sv_fs_mkdir_p(empty, 0));
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s = backup(e, e->src);
 	assert_int_equal(field(s, "files"), 8);
 	assert_true(field(s, "bytes_zero") >= (1 << 20));
@@ -440,7 +414,7 @@ static void test_vault_cli__second_backup_stores_little(void **state)
 
 	fill(buf, 8 << 20, 2);
 	write_file(e->src, "image.vhdx", buf, 8 << 20);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s1 = backup(e, e->src);
 	/* Next day: a few scattered in-place changes and a grown tail. */
 	memset(buf + (1 << 20), 'x', 4096);
@@ -466,7 +440,7 @@ static void test_vault_cli__largest_chunks_of_constant_data(void **state)
 
 	memset(buf, 'A', 10 << 20);
 	write_file(e->src, "constant.bin", buf, 10 << 20);
-	expect(in, 0, NULL);
+	cli_check(in, 0, NULL);
 	s = backup(e, e->src);
 	restore(e, point_of(s), e->out);
 	compare_trees(e->src, e->out);
@@ -482,7 +456,7 @@ static void test_vault_cli__latest_and_points_json(void **state)
 	cli_run r;
 
 	write_file(e->src, "a.txt", "one", 3);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s1 = backup(e, e->src);
 	sv_time_sleep_ms(1100);   /* points are ordered by their second */
 	write_file(e->src, "a.txt", "two", 3);
@@ -510,17 +484,17 @@ static void test_vault_cli__bad_passphrases_are_refused(void **state)
 	const char *b[] = { "points", "--vault", e->vault, NULL };
 
 	cli_env[1] = "SYSVAULT_PASSPHRASE=short";
-	expect(a, 2, "at least 16 characters");
+	cli_check(a, 2, "at least 16 characters");
 	assert_int_equal(obj_count(e, e->vault), 0);
 	cli_env[1] = "SYSVAULT_PASSPHRASE=mot de passe très long";
-	expect(a, 2, "printable ASCII");
+	cli_check(a, 2, "printable ASCII");
 	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	init_vault(e);
-	expect(a, 2, "already exists");
+	cli_init_vault(e->vault);
+	cli_check(a, 2, "already exists");
 	cli_env[1] = "SYSVAULT_PASSPHRASE=this is not the passphrase";
-	expect(b, 2, "wrong passphrase for this vault");
+	cli_check(b, 2, "wrong passphrase for this vault");
 	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	expect(b, 0, NULL);
+	cli_check(b, 0, NULL);
 }
 
 static void test_vault_cli__usage_errors(void **state)
@@ -531,10 +505,10 @@ static void test_vault_cli__usage_errors(void **state)
 	const char *c[] = { "points", "--vault", e->vault, NULL };
 	const char *d[] = { "vault", "check", "--read-data=0", "--vault", e->vault, NULL };
 
-	expect(a, 3, "--point");
-	expect(b, 3, "--threads");
-	expect(c, 2, "no vault at");
-	expect(d, 3, "percentage");
+	cli_check(a, 3, "--point");
+	cli_check(b, 3, "--threads");
+	cli_check(c, 2, "no vault at");
+	cli_check(d, 3, "percentage");
 }
 
 /* Flips one bit of an object, as a disk or a bad copy would. */
@@ -558,7 +532,7 @@ static void test_vault_cli__flipped_byte_is_named_never_restored(void **state)
 
 	fill(buf, 2 << 20, 3);
 	write_file(e->src, "system.vhdx", buf, 2 << 20);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s = backup(e, e->src);
 	pack = obj_first_name(e->vault, "data/");
 	obj_flip(e->vault, pack, 200000);
@@ -567,10 +541,10 @@ static void test_vault_cli__flipped_byte_is_named_never_restored(void **state)
 		const char *b[] = { "restore", "--point", point_of(s), "--to", e->out,
 				    "--vault", e->vault, NULL };
 
-		expect(a, 2, leaf(pack));
-		expect(b, 2, "system.vhdx' at offset");
+		cli_check(a, 2, leaf(pack));
+		cli_check(b, 2, "system.vhdx' at offset");
 	}
-	restored = sub(e->out, "system.vhdx");
+	restored = cli_path(e->out, "system.vhdx");
 	assert_int_equal(sv_fs_stat(restored, NULL, NULL), SV_ENOTFOUND);
 	free(restored);
 	free(pack);
@@ -588,25 +562,25 @@ static void test_vault_cli__missing_pack_and_truncated_objects(void **state)
 
 	fill(buf, 1 << 20, 4);
 	write_file(e->src, "f.bin", buf, 1 << 20);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s = backup(e, e->src);
 	pack = obj_first_name(e->vault, "data/");
 	obj_replace(e->vault, pack, NULL, 0);
-	expect(chk, 2, "missing");
+	cli_check(chk, 2, "missing");
 	{
 		const char *b[] = { "restore", "--point", point_of(s), "--to", e->out,
 				    "--vault", e->vault, NULL };
-		expect(b, 2, "f.bin");
+		cli_check(b, 2, "f.bin");
 	}
 	/* A truncated index object is named too. */
 	obj = obj_first_name(e->vault, "index/");
 	obj_replace(e->vault, obj, "SVO1I", 5);
-	expect(chk, 2, leaf(obj));
+	cli_check(chk, 2, leaf(obj));
 	free(obj);
 	/* A truncated point object is named too. */
 	obj = obj_first_name(e->vault, "points/");
 	obj_replace(e->vault, obj, "SVO1P", 5);
-	expect(chk, 2, leaf(obj));
+	cli_check(chk, 2, leaf(obj));
 	free(obj);
 	free(pack);
 	json_decref(s);
@@ -623,11 +597,11 @@ static void test_vault_cli__existing_files_need_overwrite(void **state)
 			    "--vault", e->vault, "--overwrite", NULL };
 
 	write_file(e->src, "a.txt", "new", 3);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s = backup(e, e->src);
 	write_file(e->out, "a.txt", "old", 3);
-	expect(a, 2, "already exists");
-	expect(b, 0, NULL);
+	cli_check(a, 2, "already exists");
+	cli_check(b, 0, NULL);
 	compare_trees(e->src, e->out);
 	json_decref(s);
 }
@@ -635,15 +609,15 @@ static void test_vault_cli__existing_files_need_overwrite(void **state)
 static void test_vault_cli__sync_rebuilds_a_lost_cache(void **state)
 {
 	env *e = *state;
-	char *state_dir = sub(e->dir, "state");
+	char *state_dir = cli_path(e->dir, "state");
 	const char *sync[] = { "vault", "sync", "--vault", e->vault, NULL };
 	json_t *s;
 
 	write_file(e->src, "a.txt", "data", 4);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s = backup(e, e->src);
 	sv_assert_ok(sv_fs_remove_tree(state_dir));
-	expect(sync, 0, NULL);
+	cli_check(sync, 0, NULL);
 	restore(e, point_of(s), e->out);
 	compare_trees(e->src, e->out);
 	/* A bare machine: no state at all, only the vault and passphrase. */
@@ -669,7 +643,7 @@ static void test_vault_cli__write_failure_leaves_vault_usable(void **state)
 	buf = malloc(4 << 20);
 	fill(buf, 4 << 20, 5);
 	write_file(e->src, "f.bin", buf, 4 << 20);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	/* Files larger than 1 MiB cannot be written: the pack write fails
 	 * as it would on a full disk. */
 	getrlimit(RLIMIT_FSIZE, &old);
@@ -725,7 +699,7 @@ static void test_vault_cli__killed_backups_never_break_the_vault(void **state)
 	fill(buf, total, 6);
 	write_file(e->src, "a.vhdx", buf, a_len);
 	write_file(e->src, "b.vhdx", buf + a_len, b_len);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	json_decref(backup(e, e->src));
 	/* Time a run like the ones to be killed (three quarters new data) to
 	 * spread the kills over its whole length. */
@@ -798,9 +772,9 @@ static void test_vault_cli__system_state_image(void **state)
 		print_message("skipped: SV_TEST_IMAGES is not set (mkimage.py images)\n");
 		skip();
 	}
-	v1 = sub(dir, "v1");
-	v2 = sub(dir, "v2");
-	init_vault(e);
+	v1 = cli_path(dir, "v1");
+	v2 = cli_path(dir, "v2");
+	cli_init_vault(e->vault);
 	s1 = backup(e, v1);
 	s2 = backup(e, v2);
 	print_message("image: first backup stored %llu of %llu bytes; next day %llu new\n",
@@ -808,8 +782,8 @@ static void test_vault_cli__system_state_image(void **state)
 		      (unsigned long long)field(s1, "bytes_read"),
 		      (unsigned long long)field(s2, "bytes_new"));
 	assert_true(field(s2, "bytes_new") < field(s2, "bytes_read") / 10);
-	src1 = sub(e->dir, "r1");
-	out2 = sub(e->dir, "r2");
+	src1 = cli_path(e->dir, "r1");
+	out2 = cli_path(e->dir, "r2");
 	restore(e, point_of(s1), src1);
 	restore(e, point_of(s2), out2);
 	compare_trees(v1, src1);
@@ -859,15 +833,15 @@ static void test_vault_cli__format_v1_fixture_restores(void **state)
 		const char *bk[] = { "backup", "--source-dir", e->src, "--vault", make,
 				     "--machine", "FIXTURE", NULL };
 
-		expect(in, 0, NULL);
-		expect(bk, 0, NULL);
+		cli_check(in, 0, NULL);
+		cli_check(bk, 0, NULL);
 		print_message("wrote the format fixture to %s\n", make);
 	} else {
 		char *fixture = sv_aprintf("%s/vault-v1", SV_TEST_FIXTURES);
 
 		upload_tree(fixture, copy, "");
-		expect(chk, 0, NULL);
-		expect(res, 0, NULL);
+		cli_check(chk, 0, NULL);
+		cli_check(res, 0, NULL);
 		compare_trees(e->src, e->out);
 		free(fixture);
 	}
@@ -886,7 +860,7 @@ static void test_vault_cli__preflight_reaches_the_vault(void **state)
 	size_t i;
 	int found = 0;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	cli(&r, pf);
 	assert_true(r.code == 0 || r.code == 1 || r.code == 2);
 	sv_assert_ok(sv_json_parse(&rep, r.out.ptr, r.out.len, "preflight"));
@@ -911,10 +885,10 @@ static void test_vault_cli__preflight_reaches_the_vault(void **state)
 /* A local source vault holding one backup of e->src. */
 static char *copy_source(env *e, json_t **summary)
 {
-	char *src = sub(e->dir, "source");
+	char *src = cli_path(e->dir, "source");
 	const char *in[] = { "vault", "init", "--vault", src, NULL };
 
-	expect(in, 0, NULL);
+	cli_check(in, 0, NULL);
 	*summary = backup_to(src, e->src);
 	return src;
 }
@@ -950,7 +924,7 @@ static void copy_opts_init(env *e, copy_opts *co)
 		co->spoil[0] = "SYSVAULT_AZURE_KEY=bm90IHRoZSBrZXk=";
 		co->spoil[1] = "SYSVAULT_AZURE_ENDPOINT=http://127.0.0.1:9/x";
 	}
-	co->secret_file = sub(e->dir, "to-secret");
+	co->secret_file = cli_path(e->dir, "to-secret");
 	sv_assert_ok(sv_fs_write_atomic(co->secret_file, secret, strlen(secret), 0));
 	co->argv[0] = "--to-secret-file";
 	co->argv[1] = co->secret_file;
@@ -1146,7 +1120,7 @@ static void test_vault_cli__copy_refuses_another_vault(void **state)
 
 	write_file(e->src, "a.txt", "data", 4);
 	src = copy_source(e, &s);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	before = obj_count(e, e->vault);
 	run_copy(e, src, 0, &r);
 	assert_int_equal(r.code, 2);
@@ -1155,11 +1129,11 @@ static void test_vault_cli__copy_refuses_another_vault(void **state)
 	assert_string_equal(strchr(r.err.ptr, '\n'), "\n");
 	cli_done(&r);
 	assert_int_equal(obj_count(e, e->vault), before);
-	expect(none, 3, "--to");
+	cli_check(none, 3, "--to");
 	{
 		const char *self[] = { "vault", "copy", "--vault", src, "--to", src, NULL };
 
-		expect(self, 2, "is the vault itself");
+		cli_check(self, 2, "is the vault itself");
 	}
 	json_decref(s);
 	free(src);
@@ -1381,7 +1355,7 @@ static void point_ids(env *e, obj_list *ids)
 static void restores_day(env *e, const char *point, uint64_t series,
 			 size_t base_len, int day, size_t daily_len)
 {
-	char *want = sub(e->dir, "expected");
+	char *want = cli_path(e->dir, "expected");
 
 	sv_fs_remove_tree(want);
 	sv_fs_remove_tree(e->out);
@@ -1416,7 +1390,7 @@ static void test_vault_cli__prune_keeps_a_week_of_points(void **state)
 	int d;
 
 	at(t0);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	for (d = 0; d < DAYS; d++) {
 		at(t0 + d * DAY);
 		make_day(e->src, 1, BASE, d, DAILY);
@@ -1479,7 +1453,7 @@ static void test_vault_cli__prune_repacks_a_mostly_unneeded_pack(void **state)
 	json_t *j;
 
 	at(t0);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	make_day(e->src, 2, BASE, 0, OLD);
 	backup_packs(e, &p0, &id0);
 	at(t0 + 5 * DAY);
@@ -1505,7 +1479,7 @@ static void test_vault_cli__prune_repacks_a_mostly_unneeded_pack(void **state)
 		const char *a[] = { "restore", "--point", id0, "--to", e->out,
 				    "--vault", e->vault, NULL };
 
-		expect(a, 2, NULL);
+		cli_check(a, 2, NULL);
 	}
 	obj_list_free(&p0);
 	obj_list_free(&p5);
@@ -1580,7 +1554,7 @@ static void test_vault_cli__killed_prunes_never_break_the_vault(void **state)
 	int r, midway = 0;
 
 	at(t0);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	/* Time a whole prune to spread the kills over its length. */
 	id5 = prune_round_points(e, t0, 0);
 	t = sv_time_mono_ms();
@@ -1647,13 +1621,13 @@ static void test_vault_cli__backup_beside_a_prune_loses_nothing(void **state)
 	const unsigned delay_ms[] = { 0, 30, 80 };
 	const char *pa[] = { "--json", "vault", "prune", "--vault", e->vault,
 			     "--retain-daily", "7", NULL };
-	char *two = sub(e->dir, "machine-two"), *src2 = sub(e->dir, "src-two");
+	char *two = cli_path(e->dir, "machine-two"), *src2 = cli_path(e->dir, "src-two");
 	const char *bk[] = { "--state-dir", two, "--json", "backup", "--source-dir",
 			     src2, "--vault", e->vault, "--machine", "SRV-TWO", NULL };
 	int r;
 
 	at(t0);
-	init_vault(e);
+	cli_init_vault(e->vault);
 	for (r = 0; r < 3; r++) {
 		cli_bg *bg;
 		cli_run pr, br;

@@ -71,10 +71,7 @@ static void test_vault_hostile__escaping_names_are_refused(void **s)
 	cache = sv_path_join(dir, "cache");
 	to = sv_path_join(dir, "out");
 	home = sv_aprintf("SYSVAULT_HOME=%s", dir);
-	cli_env[0] = home;
-	cli_env[1] = "SYSVAULT_PASSPHRASE=" PASS;
-	cli_env[2] = "SYSVAULT_SCRYPT_N=1024";
-	cli_env[3] = NULL;
+	cli_env_vault(home, "SYSVAULT_PASSPHRASE=" PASS);
 	{
 		vault_init_opts o = { 0 };
 

@@ -23,14 +23,6 @@ typedef struct env {
 	int64_t now;
 } env;
 
-static char *sub(const char *dir, const char *name)
-{
-	char *p = sv_path_join(dir, name);
-
-	assert_non_null(p);
-	return p;
-}
-
 /* Moves wbadmin's and sysvault's clocks to another day. */
 static void set_day(env *e, int day)
 {
@@ -59,8 +51,8 @@ static int setup(void **state)
 	e->dir = sv_test_tmpdir("wsb");
 	if (!e->dir || !bin)
 		return -1;
-	e->vault = sub(e->dir, "vault");
-	e->out = sub(e->dir, "restored");
+	e->vault = cli_path(e->dir, "vault");
+	e->out = cli_path(e->dir, "restored");
 	e->home_env = sv_aprintf("SYSVAULT_HOME=%s%cstate", e->dir, SV_PATH_SEP);
 	e->wbadmin_env = sv_aprintf("SYSVAULT_WBADMIN=%s", bin);
 	e->now = 1795226400;   /* 2026-11-21 02:00 UTC */
@@ -101,21 +93,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void run_ok(const char *const *args)
-{
-	cli_run r;
-
-	cli_expect(&r, args, 0, NULL);
-	cli_done(&r);
-}
-
-static void init_vault(env *e)
-{
-	const char *a[] = { "vault", "init", "--vault", e->vault, NULL };
-
-	run_ok(a);
-}
-
 static json_t *backup(env *e)
 {
 	const char *a[] = { "--json", "backup", CLI_SKIPS "--vault", e->vault, NULL };
@@ -154,7 +131,7 @@ static void test_wsb_cli__backup_dedup_restore_apply(void **state)
 	json_t *s1, *s2;
 	cli_run r;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	s1 = backup(e);
 	assert_non_null(json_string_value(json_object_get(s1, "wbadmin_version")));
 	set_day(e, 1);
@@ -180,7 +157,7 @@ static void test_wsb_cli__backup_dedup_restore_apply(void **state)
 	}
 	{
 		/* The older point carries its own catalogue: it applies too. */
-		char *older = sub(e->dir, "older");
+		char *older = cli_path(e->dir, "older");
 		const char *a[] = { "restore", "--point", json_string_value(json_object_get(s1, "point")),
 				    "--to", older, "--vault", e->vault, "--apply", NULL };
 
@@ -208,7 +185,7 @@ static void test_wsb_cli__each_failure_has_its_code(void **state)
 	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, NULL };
 	int i;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	for (i = 0; cases[i].mode; i++) {
 		cli_run r;
 
@@ -254,7 +231,7 @@ static void test_wsb_cli__hang_ends_by_timeout(void **state)
 	uint64_t t0;
 	cli_run r;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	set_fail(e, "hang");
 	t0 = sv_time_mono_ms();
 	cli_expect(&r, a, 2, "WSB_TIMEOUT");
@@ -271,7 +248,7 @@ static void test_wsb_cli__hang_ends_by_cancel(void **state)
 	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, NULL };
 	cli_run r;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	set_fail(e, "hang");
 	cli_interrupted(&r, a, 2000);
 	if (r.code != 4)
@@ -291,14 +268,14 @@ static void test_wsb_cli__hang_ends_by_cancel(void **state)
 static void test_wsb_cli__preflight_failure_blocks_backup(void **state)
 {
 	env *e = *state;
-	char *real = sub(e->dir, "scratch-real"), *link = sub(e->dir, "scratch-link");
+	char *real = cli_path(e->dir, "scratch-real"), *link = cli_path(e->dir, "scratch-link");
 	const char *a[] = { "backup", CLI_SKIPS "--vault", e->vault, "--scratch", link, NULL };
 	const char *b[] = { "backup", CLI_SKIPS "--vault", e->vault, "--scratch", link,
 			    "--skip-check", "PF004", NULL };
 	const char *c[] = { "backup", "--vault", e->vault, "--skip-check", "PF999", NULL };
 	cli_run r;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	sv_assert_ok(sv_fs_mkdir_p(real, 0));
 	assert_int_equal(symlink(real, link), 0);
 	cli_expect(&r, a, 2, "preflight PF004 failed");
@@ -322,7 +299,7 @@ static void test_wsb_cli__crash_midway_then_success(void **state)
 	json_t *s;
 	cli_run r;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	set_fail(e, "crash_midway");
 	cli(&r, a);
 	assert_int_equal(r.code, 2);
@@ -343,7 +320,7 @@ static void test_wsb_cli__versions_json(void **state)
 	json_t *j = NULL;
 	cli_run r;
 
-	init_vault(e);
+	cli_init_vault(e->vault);
 	json_decref(backup(e));
 	set_day(e, 1);
 	json_decref(backup(e));

@@ -10,23 +10,7 @@
  * Nothing here measures time: the parallelism test meets at a barrier in
  * the server, the cancel test hooks on the server having the request.
  */
-#ifdef _WIN32
-#include <winsock2.h>
-#include <ws2tcpip.h>
-typedef SOCKET sock_t;
-#define sock_close closesocket
-#define SOCK_BAD INVALID_SOCKET
-#define SEND_FLAGS 0
-#else
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-typedef int sock_t;
-#define sock_close close
-#define SOCK_BAD (-1)
-#define SEND_FLAGS MSG_NOSIGNAL
-#endif
+#include "sv_test_sock.h"
 
 #include <stdatomic.h>
 #include <string.h>
