@@ -18,6 +18,12 @@
 // and checked (400 BadDigest / XAmzContentSHA256Mismatch) before s3rver
 // sees it, and an upload cut short is never stored.
 //
+// s3rver's file store removes a key's directory when a DELETE leaves it
+// empty; a PUT into that directory at the same moment (a lock object
+// written while another is deleted) then fails to open its file, and the
+// unhandled stream error ends the server. S3 has no directories: here a
+// DELETE removes the object's files and leaves the (empty) directory.
+//
 // s3rver overwrites on a PUT with If-None-Match: *, as some S3-compatible
 // servers do. To test the other two behaviours the backend meets, buckets
 // named "cond-*" answer it as AWS does (412 PreconditionFailed when the
@@ -38,6 +44,16 @@ v4.getStringToSign = function (canonicalRequest, request) {
     canonicalRequest = { ...canonicalRequest, uri: rest || '/' };
   }
   return s3rverStringToSign(canonicalRequest, request);
+};
+
+const FilesystemStore = require(path.join(__dirname, '..', 'node_modules',
+  '@20minutes', 's3rver', 'lib', 'stores', 'filesystem'));
+const fsp = require('fs/promises');
+FilesystemStore.prototype.deleteObject = async function (bucket, key) {
+  await Promise.all(['object', 'object.md5', 'metadata.json'].map((kind) =>
+    fsp.unlink(this.getResourcePath(bucket, key, kind)).catch((err) => {
+      if (err.code !== 'ENOENT') throw err;
+    })));
 };
 
 const crypto = require('crypto');
