@@ -547,8 +547,16 @@ static void test_blocks__fault_wrapper_over_a_block_upload(void **state)
 static int endpoint_port(const char *ep)
 {
 	const char *c = strrchr(ep, ':');
+	char digits[8];
+	uint64_t port = 0;
 
-	return c ? atoi(c + 1) : 0;
+	if (!c)
+		return 0;
+	sv_strlcpy(digits, c + 1, sizeof(digits));
+	digits[strspn(digits, "0123456789")] = '\0';
+	if (sv_parse_u64(&port, digits) < 0 || port > 65535)
+		return 0;
+	return (int)port;
 }
 
 int main(void)

@@ -245,7 +245,7 @@ static void test_credentials__tag_catches_every_edit(void **s)
 		free(edited);
 	}
 	/* Another vault's file names the other vault. */
-	strcpy(c.vault_id, ID);
+	sv_strlcpy(c.vault_id, ID, sizeof(c.vault_id));
 	assert_int_equal(sv_credentials_verify(&c, v), SV_EAUTH);
 	assert_non_null(strstr(sv_error_msg(), "was issued for vault"));
 	sv_credentials_release(&c);
